@@ -1,0 +1,51 @@
+/**
+ * Every error the project reports to a user or a producer, by code.
+ * `docs/errors.md` lists the same codes; `errors.unit.spec.ts` keeps the two in step.
+ * `retriable` tells a client whether the same request may succeed later unchanged.
+ */
+export const errorRegistry = {
+  CONT_ERR_CONFIG_INVALID: { status: 500, retriable: false, title: 'Configuration is invalid' },
+  CONT_ERR_INGEST_INVALID_EVENT: { status: 422, retriable: false, title: 'Event failed validation' },
+  CONT_ERR_INGEST_NO_VALID_EVENTS: { status: 422, retriable: false, title: 'No event in the request was valid' },
+  CONT_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE: { status: 415, retriable: false, title: 'Body is neither NDJSON nor JSON' },
+  CONT_ERR_INGEST_MALFORMED_BODY: { status: 400, retriable: false, title: 'Body could not be parsed' },
+  CONT_ERR_INGEST_BODY_TOO_LARGE: { status: 413, retriable: false, title: 'Request body is larger than allowed' },
+  CONT_ERR_INGEST_LOG_UNAVAILABLE: { status: 503, retriable: true, title: 'The event log did not acknowledge the append' },
+  CONT_ERR_LOG_LOCKED: { status: 409, retriable: true, title: 'Another process holds the embedded log' },
+  CONT_ERR_LOG_CORRUPT: { status: 500, retriable: false, title: 'A log record failed its checksum' },
+  CONT_ERR_LOG_NOT_ASSIGNED: { status: 409, retriable: true, title: 'The partition is not assigned to this consumer' },
+  CONT_ERR_LOG_OFFSET_OUT_OF_RANGE: { status: 416, retriable: false, title: 'Offset outside the stored range' },
+  CONT_ERR_WAREHOUSE_QUERY: { status: 400, retriable: false, title: 'The warehouse rejected the query' },
+  CONT_ERR_WAREHOUSE_UNAVAILABLE: { status: 503, retriable: true, title: 'The warehouse could not be reached' },
+  CONT_ERR_WAREHOUSE_MIGRATION: { status: 500, retriable: false, title: 'A migration failed or was changed after it was applied' },
+  CONT_ERR_SQL_READ_ONLY: { status: 403, retriable: false, title: 'The SQL endpoint only reads' },
+  CONT_ERR_DATA_DIR_BUSY: { status: 409, retriable: true, title: 'A running service holds the data directory' },
+  CONT_ERR_NOT_FOUND: { status: 404, retriable: false, title: 'No such resource' },
+} as const satisfies Record<string, { status: number; retriable: boolean; title: string }>;
+
+export type ErrorCode = keyof typeof errorRegistry;
+
+/** The one error type raised across boundaries. */
+export class ContinuityError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly retriable: boolean;
+  readonly details?: unknown;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'ContinuityError';
+    this.code = code;
+    this.status = errorRegistry[code].status;
+    this.retriable = errorRegistry[code].retriable;
+    this.details = options.details;
+  }
+
+  toJSON() {
+    return { code: this.code, message: this.message, retriable: this.retriable, ...(this.details === undefined ? {} : { details: this.details }) };
+  }
+}
+
+export function isContinuityError(error: unknown, code?: ErrorCode): error is ContinuityError {
+  return error instanceof ContinuityError && (code === undefined || error.code === code);
+}
