@@ -1,0 +1,28 @@
+/**
+ * JSON Schema for producers written in other languages, generated from the zod
+ * schemas so the two cannot drift. The checked-in file is rewritten by
+ * scripts/generate-json-schema.ts; a unit test fails when it is stale.
+ */
+import { z } from 'zod';
+import { type Catalog, defaultCatalog } from './catalog.ts';
+import { buildEventSchemas } from './events.ts';
+
+export const JSON_SCHEMA_FILE = new URL('./json-schema/continuity-event.v1.schema.json', import.meta.url);
+
+export function eventJsonSchema(version = 1, catalog: Catalog = defaultCatalog()): Record<string, unknown> {
+  const union = buildEventSchemas(catalog, { forJsonSchema: true })
+    .union(version)
+    .meta({
+      title: `continuity event, schema version ${version}`,
+      description:
+        'One event of the continuity catalog. Calendar validity of dates, and the org and region lists of an operator-extended catalog, are checked only by the ingest API.',
+      // OpenAPI-style hint for code generators; JSON Schema validators ignore it.
+      discriminator: { propertyName: 'type' },
+    });
+  // `input`: what a producer sends, so fields with defaults (quantity) are optional.
+  return z.toJSONSchema(union, { io: 'input' }) as Record<string, unknown>;
+}
+
+export function renderEventJsonSchema(version = 1): string {
+  return `${JSON.stringify(eventJsonSchema(version), null, 2)}\n`;
+}
