@@ -154,12 +154,11 @@ export type Upcaster = (event: VersionedEvent) => VersionedEvent;
  */
 export const upcasters: { readonly [T in EventType]?: Readonly<Record<number, Upcaster>> } = {};
 
-/** Applies upcasters from the event's version up to the latest. */
-export function upcast(event: VersionedEvent): VersionedEvent {
+/** Applies upcasters from the event's version up to `latest` (the type's latest by default). */
+export function upcast(event: VersionedEvent, registry: typeof upcasters = upcasters, latest = latestSchemaVersion(event.type)): VersionedEvent {
   let current = event;
-  const latest = latestSchemaVersion(event.type);
   while (current.schema_version < latest) {
-    const step = upcasters[current.type]?.[current.schema_version];
+    const step = registry[current.type]?.[current.schema_version];
     if (step === undefined) throw new Error(`no upcaster from ${current.type} v${current.schema_version} to v${current.schema_version + 1}`);
     current = { ...step(current), type: current.type, schema_version: current.schema_version + 1 };
   }

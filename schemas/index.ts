@@ -35,6 +35,7 @@ export {
   PRIORITIES,
   REPAIR_KINDS,
   type Upcaster,
+  upcast,
   upcasters,
   type VersionedEvent,
 } from './events.ts';

@@ -12,7 +12,9 @@ import {
   latestSchemaVersion,
   parseEventLine,
   serializeEvent,
+  upcast,
   upcasters,
+  type VersionedEvent,
   validateEvent,
 } from './index.ts';
 
@@ -350,5 +352,18 @@ describe('schema versions', () => {
         assert.equal(typeof upcasters[type]?.[v], 'function', `${type} v${v} → v${v + 1}`);
       }
     }
+  });
+
+  it('upcast chains one step per version and refuses a gap', () => {
+    const v1 = valid('late_fee.waived') as unknown as VersionedEvent;
+    const registry = {
+      'late_fee.waived': {
+        1: (e: VersionedEvent) => ({ ...e, data: { ...e.data, amount_fen: Math.round((e.data.amount_cny as number) * 100) } }),
+        2: (e: VersionedEvent) => ({ ...e, data: { service: e.data.service, amount_fen: e.data.amount_fen } }),
+      },
+    };
+    assert.deepEqual(upcast(v1, registry, 3), { ...v1, schema_version: 3, data: { service: 'power', amount_fen: 1250 } });
+    assert.equal(upcast(v1), v1);
+    assert.throws(() => upcast(v1, {}, 2), /no upcaster from late_fee.waived v1 to v2/);
   });
 });
