@@ -20,7 +20,9 @@ export function eventJsonSchema(version = 1, catalog: Catalog = defaultCatalog()
       discriminator: { propertyName: 'type' },
     });
   // `input`: what a producer sends, so fields with defaults (quantity) are optional.
-  return z.toJSONSchema(union, { io: 'input' }) as Record<string, unknown>;
+  const { $schema, ...rest } = z.toJSONSchema(union, { io: 'input' }) as Record<string, unknown>;
+  // Validators in strict mode (Ajv) want the type beside the discriminator.
+  return { $schema, type: 'object', ...rest };
 }
 
 export function renderEventJsonSchema(version = 1): string {
