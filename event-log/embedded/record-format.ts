@@ -1,0 +1,223 @@
+/**
+ * Record framing of the embedded log's segment files.
+ *
+ *   frame = u32 bodyLength | u32 crc32(body) | body
+ *   body  = u8 version (1) | u64 offset | u64 timestamp
+ *         | u32 keyLength | key | u16 headerCount
+ *         | headerCount × (u16 nameLength | name | u32 valueLength | value)
+ *         | u32 valueLength | value
+ *
+ * Little-endian throughout. The offset lives inside the checksummed body so a
+ * frame copied or replayed to the wrong place is detected, not served.
+ */
+import { crc32 } from 'node:zlib';
+import type { LogRecord } from '../event-log.ts';
+
+export const FRAME_HEADER_BYTES = 8;
+export const RECORD_VERSION = 1;
+/** version + offset + timestamp + key length + header count + value length */
+export const BODY_FIXED_BYTES = 1 + 8 + 8 + 4 + 2 + 4;
+/** A length beyond this is read as a corrupt frame rather than an allocation request. */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+const TWO_32 = 2 ** 32;
+// Offsets and timestamps are JS numbers: the high word stays within 2^53.
+const MAX_HIGH_WORD = 0x1fffff;
+
+/** A record measured once so it can be written without another pass over its strings. */
+export interface PreparedRecord {
+  key: string;
+  keyBytes: number;
+  value: Buffer | string;
+  valueBytes: number;
+  headerNames: string[] | null;
+  headerValues: string[] | null;
+  headerBytes: number[] | null;
+  /** Frame size on disk. */
+  size: number;
+}
+
+export function prepareRecord(key: string, value: Buffer | string, headers: Record<string, string> | undefined): PreparedRecord {
+  if (typeof key !== 'string') throw new TypeError('event log record: key must be a string');
+  let valueBytes: number;
+  if (typeof value === 'string') valueBytes = Buffer.byteLength(value, 'utf8');
+  else if (Buffer.isBuffer(value)) valueBytes = value.length;
+  else throw new TypeError('event log record: value must be a Buffer or a string');
+  const keyBytes = Buffer.byteLength(key, 'utf8');
+  let size = FRAME_HEADER_BYTES + BODY_FIXED_BYTES + keyBytes + valueBytes;
+  let headerNames: string[] | null = null;
+  let headerValues: string[] | null = null;
+  let headerBytes: number[] | null = null;
+  if (headers) {
+    const names = Object.keys(headers);
+    if (names.length > 0xffff) throw new RangeError('event log record: more than 65535 headers');
+    if (names.length > 0) {
+      headerNames = names;
+      headerValues = [];
+      headerBytes = [];
+      for (const name of names) {
+        const v = headers[name];
+        if (typeof v !== 'string') throw new TypeError(`event log record: header ${JSON.stringify(name)} must be a string`);
+        const nameBytes = Buffer.byteLength(name, 'utf8');
+        if (nameBytes > 0xffff) throw new RangeError('event log record: a header name is longer than 65535 bytes');
+        const vBytes = Buffer.byteLength(v, 'utf8');
+        headerValues.push(v);
+        headerBytes.push(nameBytes, vBytes);
+        size += 2 + nameBytes + 4 + vBytes;
+      }
+    }
+  }
+  if (size - FRAME_HEADER_BYTES > MAX_BODY_BYTES) {
+    throw new RangeError(`event log record: ${size} bytes is more than the ${MAX_BODY_BYTES} a record may take`);
+  }
+  return { key, keyBytes, value, valueBytes, headerNames, headerValues, headerBytes, size };
+}
+
+function writeU64(buf: Buffer, pos: number, n: number) {
+  buf.writeUInt32LE(n % TWO_32, pos);
+  buf.writeUInt32LE(Math.floor(n / TWO_32), pos + 4);
+}
+
+function readU64(buf: Buffer, pos: number): number {
+  const high = buf.readUInt32LE(pos + 4);
+  return high > MAX_HIGH_WORD ? -1 : high * TWO_32 + buf.readUInt32LE(pos);
+}
+
+/** Writes one frame at `pos` (the buffer has `record.size` bytes there); returns the end. */
+export function writeFrame(buf: Buffer, pos: number, record: PreparedRecord, offset: number, timestamp: number): number {
+  const bodyStart = pos + FRAME_HEADER_BYTES;
+  let p = bodyStart;
+  buf[p++] = RECORD_VERSION;
+  writeU64(buf, p, offset);
+  writeU64(buf, p + 8, timestamp);
+  p += 16;
+  buf.writeUInt32LE(record.keyBytes, p);
+  p += 4;
+  if (record.keyBytes > 0) p += buf.write(record.key, p, record.keyBytes, 'utf8');
+  const names = record.headerNames;
+  buf.writeUInt16LE(names ? names.length : 0, p);
+  p += 2;
+  if (names) {
+    const values = record.headerValues!;
+    const lengths = record.headerBytes!;
+    for (let h = 0; h < names.length; h++) {
+      buf.writeUInt16LE(lengths[2 * h], p);
+      p += 2;
+      p += buf.write(names[h], p, lengths[2 * h], 'utf8');
+      buf.writeUInt32LE(lengths[2 * h + 1], p);
+      p += 4;
+      p += buf.write(values[h], p, lengths[2 * h + 1], 'utf8');
+    }
+  }
+  buf.writeUInt32LE(record.valueBytes, p);
+  p += 4;
+  if (typeof record.value === 'string') p += buf.write(record.value, p, record.valueBytes, 'utf8');
+  else p += record.value.copy(buf, p);
+  buf.writeUInt32LE(p - bodyStart, pos);
+  buf.writeUInt32LE(crc32(buf.subarray(bodyStart, p)), pos + 4);
+  return p;
+}
+
+export const FRAME_OK = 0;
+/** The frame runs past the bytes available: a torn write at a file's end, or a chunk boundary. */
+export const FRAME_INCOMPLETE = 1;
+export const FRAME_CORRUPT = 2;
+export type FrameStatus = typeof FRAME_OK | typeof FRAME_INCOMPLETE | typeof FRAME_CORRUPT;
+
+/** Filled by `checkFrame`; reused across calls to keep the read loop allocation-free. */
+export interface FrameInfo {
+  /** Whole frame size (valid when OK or INCOMPLETE with a plausible length). */
+  size: number;
+  offset: number;
+  timestamp: number;
+  /** Why a frame is corrupt. */
+  reason: string;
+}
+
+export function newFrameInfo(): FrameInfo {
+  return { size: 0, offset: -1, timestamp: -1, reason: '' };
+}
+
+/** Validates the frame at `pos` of `buf[..end]`: length, checksum and the body's inner lengths. */
+export function checkFrame(buf: Buffer, pos: number, end: number, info: FrameInfo): FrameStatus {
+  if (end - pos < FRAME_HEADER_BYTES) {
+    info.size = FRAME_HEADER_BYTES;
+    return FRAME_INCOMPLETE;
+  }
+  const bodyLength = buf.readUInt32LE(pos);
+  if (bodyLength < BODY_FIXED_BYTES || bodyLength > MAX_BODY_BYTES) {
+    info.reason = `bad record length ${bodyLength}`;
+    return FRAME_CORRUPT;
+  }
+  info.size = FRAME_HEADER_BYTES + bodyLength;
+  if (end - pos < info.size) return FRAME_INCOMPLETE;
+  const bodyStart = pos + FRAME_HEADER_BYTES;
+  const bodyEnd = bodyStart + bodyLength;
+  if (crc32(buf.subarray(bodyStart, bodyEnd)) !== buf.readUInt32LE(pos + 4)) {
+    info.reason = 'checksum mismatch';
+    return FRAME_CORRUPT;
+  }
+  if (buf[bodyStart] !== RECORD_VERSION) {
+    info.reason = `unknown record version ${buf[bodyStart]}`;
+    return FRAME_CORRUPT;
+  }
+  info.offset = readU64(buf, bodyStart + 1);
+  info.timestamp = readU64(buf, bodyStart + 9);
+  if (info.offset < 0 || info.timestamp < 0) {
+    info.reason = 'offset or timestamp out of range';
+    return FRAME_CORRUPT;
+  }
+  // Inner lengths must tile the body exactly; a checksum collision aside, only a
+  // writer bug gets here, and it must not turn into an out-of-bounds read.
+  let p = bodyStart + 17;
+  const keyLength = buf.readUInt32LE(p);
+  p += 4 + keyLength;
+  if (p + 2 > bodyEnd) return innerMismatch(info);
+  const headerCount = buf.readUInt16LE(p);
+  p += 2;
+  for (let h = 0; h < headerCount; h++) {
+    if (p + 2 > bodyEnd) return innerMismatch(info);
+    p += 2 + buf.readUInt16LE(p);
+    if (p + 4 > bodyEnd) return innerMismatch(info);
+    p += 4 + buf.readUInt32LE(p);
+  }
+  if (p + 4 > bodyEnd) return innerMismatch(info);
+  const valueLength = buf.readUInt32LE(p);
+  if (p + 4 + valueLength !== bodyEnd) return innerMismatch(info);
+  return FRAME_OK;
+}
+
+function innerMismatch(info: FrameInfo): FrameStatus {
+  info.reason = 'inner lengths do not match the record length';
+  return FRAME_CORRUPT;
+}
+
+/**
+ * Decodes a frame `checkFrame` accepted. The value is a view into `buf`, not a
+ * copy: reads allocate one buffer per chunk and hand out slices of it, which is
+ * what makes a million records a second possible; the chunk lives as long as
+ * any of its records.
+ */
+export function decodeFrame(buf: Buffer, pos: number, partition: number, info: FrameInfo): LogRecord {
+  let p = pos + FRAME_HEADER_BYTES + 17;
+  const keyLength = buf.readUInt32LE(p);
+  p += 4;
+  const key = keyLength === 0 ? '' : buf.toString('utf8', p, p + keyLength);
+  p += keyLength;
+  const headerCount = buf.readUInt16LE(p);
+  p += 2;
+  const headers: Record<string, string> = {};
+  for (let h = 0; h < headerCount; h++) {
+    const nameLength = buf.readUInt16LE(p);
+    p += 2;
+    const name = buf.toString('utf8', p, p + nameLength);
+    p += nameLength;
+    const valueLength = buf.readUInt32LE(p);
+    p += 4;
+    headers[name] = buf.toString('utf8', p, p + valueLength);
+    p += valueLength;
+  }
+  const valueLength = buf.readUInt32LE(p);
+  p += 4;
+  return { partition, offset: info.offset, timestamp: info.timestamp, key, value: buf.subarray(p, p + valueLength), headers };
+}
