@@ -8,6 +8,7 @@
  * the group's latest commit, so no partition is ever delivered to two members
  * at once and nothing committed is delivered again.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ContinuityError } from '../../errors/registry.ts';
 import type { CommittedOffset, LogRecord, Subscription, SubscribeOptions } from '../event-log.ts';
 import type { GroupOffsetStore, LoadedGroup } from './group-offsets.ts';
@@ -27,6 +28,9 @@ export interface GroupHost {
 }
 
 export const DEFAULT_MAX_BATCH_RECORDS = 10_000;
+
+/** The member whose eachBatch is running, so that stop() can tell it is called from inside. */
+const insideBatch = new AsyncLocalStorage<GroupMember>();
 
 export class ConsumerGroup {
   readonly members: GroupMember[] = [];
@@ -148,6 +152,10 @@ export class GroupMember implements Subscription {
 
   stop(): Promise<void> {
     if (this.state === 'running') this.leave();
+    // Leaving waits for the batch in flight; awaited from inside that batch it
+    // would wait for itself. There it resolves at once and the member leaves
+    // as soon as the batch settles.
+    if (insideBatch.getStore() === this) return Promise.resolve();
     return this.leaving!.catch(() => {});
   }
 
@@ -261,7 +269,8 @@ export class GroupMember implements Subscription {
         // Taken away while reading: the next owner reads these again.
         if (!this.running || this.revoking.has(partition) || !this.owned.has(partition) || records.length === 0) continue;
         const committed: CommittedOffset = this.host.offsets.committedOf(this.offsets, partition);
-        await this.options.eachBatch({ partition, records, committed, highWatermark: this.host.endOffset(partition) }, this);
+        const batch = { partition, records, committed, highWatermark: this.host.endOffset(partition) };
+        await insideBatch.run(this, () => this.options.eachBatch(batch, this));
         if (this.owned.has(partition)) this.positions.set(partition, records[records.length - 1].offset + 1);
       } catch (error) {
         this.fail(error);

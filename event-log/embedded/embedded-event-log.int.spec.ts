@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { open } from 'node:fs/promises';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -386,6 +387,69 @@ describe('embedded event log', () => {
       const stored = await log.read(1, 0, 1000);
       calls.forEach((placed, c) => placed.forEach((p, i) => assert.equal(stored[p.offset].value.toString(), `${c}.${i}`)));
       assert.deepEqual(await log.endOffsets(), [0, 150]);
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('shares one write and one fdatasync among appends queued while a sync runs (group commit)', async () => {
+    const handle = await open(join(root, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(handle) as { datasync(): Promise<void>; write(...args: unknown[]): Promise<unknown> };
+    await handle.close();
+    const { datasync, write } = proto;
+    let syncs = 0;
+    let writes = 0;
+    proto.datasync = function (this: unknown) {
+      syncs++;
+      return datasync.call(this);
+    };
+    proto.write = function (this: unknown, ...args: unknown[]) {
+      writes++;
+      return write.apply(this, args);
+    };
+    const { log } = await openLog({ dir: freshDir(), topic: 'group-commit', partitions: 4 });
+    try {
+      syncs = writes = 0;
+      // The first append goes out alone; the other 199 queue behind its sync and share the next.
+      const placed = await Promise.all(Array.from({ length: 200 }, (_, i) => log.append([{ key: 'k', value: `v${i}`, partition: 2 }])));
+      assert.deepEqual([writes, syncs], [2, 2]);
+      assert.deepEqual(
+        placed.map(([p]) => p.offset),
+        Array.from({ length: 200 }, (_, i) => i),
+      );
+      syncs = writes = 0;
+      // One call spread over every partition: one write and one sync per partition.
+      await log.append(Array.from({ length: 1000 }, (_, i) => ({ key: `key-${i}`, value: `v${i}` })));
+      assert.deepEqual([writes, syncs], [4, 4]);
+    } finally {
+      proto.datasync = datasync;
+      proto.write = write;
+      await log.close();
+    }
+  });
+
+  it('lets eachBatch stop its own member without waiting for itself', async () => {
+    const { log } = await openLog({ dir: freshDir(), topic: 'self-stop', partitions: 1 });
+    try {
+      await log.append([0, 1, 2, 3, 4].map((i) => ({ key: 'k', value: `v${i}` })));
+      const batches: number[][] = [];
+      const subscribing = log.subscribe({
+        groupId: 'g',
+        maxBatchRecords: 2,
+        eachBatch: async (batch, consumer) => {
+          batches.push(batch.records.map((r) => r.offset));
+          await consumer.commit(batch.partition, batch.records[batch.records.length - 1].offset + 1);
+          await (await subscribing).stop();
+        },
+      });
+      const sub = await subscribing;
+      await sub.done;
+      assert.deepEqual(batches, [[0, 1]]);
+      assert.deepEqual(sub.assignment(), []);
+      assert.deepEqual(
+        (await log.committedOffsets('g')).map((c) => c.offset),
+        [2],
+      );
     } finally {
       await log.close();
     }

@@ -130,8 +130,8 @@ class EmbeddedEventLog implements EventLog {
     }
     if (text === null) {
       const meta: Meta = { formatVersion: FORMAT_VERSION, topic: this.topic, partitions: this.o.partitions, createdAt: new Date().toISOString() };
-      // Written last-but-atomically: a crash before it leaves a log that the
-      // next open simply creates again.
+      // Partition folders need no such care: opening creates any that is
+      // missing, so a crash between this write and their creation is harmless.
       await writeFileAtomic(path, `${JSON.stringify(meta, null, 1)}\n`, this.o.fsync);
       return meta.partitions;
     }
