@@ -21,6 +21,7 @@ export const errorRegistry = {
   CONT_ERR_SQL_READ_ONLY: { status: 403, retriable: false, title: 'The SQL endpoint only reads' },
   CONT_ERR_DATA_DIR_BUSY: { status: 409, retriable: true, title: 'A running service holds the data directory' },
   CONT_ERR_NOT_FOUND: { status: 404, retriable: false, title: 'No such resource' },
+  CONT_ERR_SERVICE_INTERNAL: { status: 500, retriable: true, title: 'Unexpected failure inside the service' },
 } as const satisfies Record<string, { status: number; retriable: boolean; title: string }>;
 
 export type ErrorCode = keyof typeof errorRegistry;

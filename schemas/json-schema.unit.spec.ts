@@ -8,7 +8,7 @@ describe('schemas/json-schema/continuity-event.v1.schema.json', () => {
   const checkedIn = readFileSync(JSON_SCHEMA_FILE, 'utf8');
 
   it('equals the schema generated from the zod schemas', () => {
-    assert.equal(checkedIn, renderEventJsonSchema(1), 'the JSON Schema is stale: run npx tsx scripts/generate-json-schema.ts to regenerate');
+    assert.equal(checkedIn, renderEventJsonSchema(1), 'the JSON Schema is stale: run npm run generate:json-schema to regenerate');
   });
 
   it('has one strict branch per event type, with org and region as enums', () => {

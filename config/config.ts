@@ -1,0 +1,121 @@
+/**
+ * Configuration, parsed once at start-up from flags and environment, frozen.
+ * An invalid value fails fast with the field, the reason and the allowed values.
+ */
+import { z } from 'zod';
+import { ContinuityError } from '../errors/registry.ts';
+
+const bool = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+
+export const configSchema = z.object({
+  /** Root of everything the embedded default stores. Default `./data`. */
+  dataDir: z.string().min(1).default('./data'),
+  http: z
+    .object({
+      /** Interface the service listens on. Default 127.0.0.1. */
+      host: z.string().min(1).default('127.0.0.1'),
+      /** Port of the service. Default 8080; 0 picks a free one. */
+      port: z.coerce.number().int().min(0).max(65535).default(8080),
+      /** Largest accepted request body, bytes. Default 16 MiB. */
+      bodyLimitBytes: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
+    })
+    .prefault({}),
+  clickhouse: z
+    .object({
+      /** A ClickHouse server (http://host:8123). Absent: embedded chDB in `<dataDir>/warehouse`. */
+      url: z.url().optional(),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier').optional(),
+    })
+    .prefault({}),
+  log: z
+    .object({
+      /** Where the event log lives: the embedded log in `<dataDir>/log`, or Kafka. Default embedded. */
+      kind: z.enum(['embedded', 'kafka']).default('embedded'),
+      /** Topic of validated events. Default continuity.events.v1. */
+      topic: z.string().min(1).default('continuity.events.v1'),
+      /** Topic of rejected raw input. Default continuity.deadletters.v1. */
+      deadLetterTopic: z.string().min(1).default('continuity.deadletters.v1'),
+      /** Partitions of a newly created events log. Default 8. */
+      partitions: z.coerce.number().int().min(1).max(1024).default(8),
+      /** fsync each appended batch before acknowledging. Default true; false only for throwaway data. */
+      fsync: bool.default(true),
+    })
+    .prefault({}),
+  kafka: z
+    .object({
+      /** Comma-separated bootstrap brokers; setting it selects the Kafka log. */
+      brokers: z.array(z.string().min(1)).optional(),
+      clientId: z.string().default('continuity'),
+    })
+    .prefault({}),
+  processor: z
+    .object({
+      /** Consumer group of the warehouse processors. Default continuity-warehouse. */
+      groupId: z.string().min(1).default('continuity-warehouse'),
+      /** Largest batch written to ClickHouse in one insert. Default 50,000 events. */
+      batchRecords: z.coerce.number().int().min(1).max(1_000_000).default(50_000),
+    })
+    .prefault({}),
+  /** JSON file of extra orgs merged into the built-in catalog. */
+  orgCatalogFile: z.string().optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+type DeepReadonly<T> = { readonly [K in keyof T]: T[K] extends object ? DeepReadonly<T[K]> : T[K] };
+
+function deepFreeze<T>(value: T): DeepReadonly<T> {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value as DeepReadonly<T>;
+}
+
+/** What the environment contributes; flags given explicitly win over it. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput {
+  const pick = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
+  const brokers = pick('KAFKA_BROKERS');
+  return {
+    dataDir: pick('CONTINUITY_DATA_DIR'),
+    http: { host: pick('CONTINUITY_HOST'), port: pick('CONTINUITY_PORT') as never },
+    clickhouse: {
+      url: pick('CLICKHOUSE_URL'),
+      username: pick('CLICKHOUSE_USER'),
+      password: pick('CLICKHOUSE_PASSWORD'),
+      database: pick('CLICKHOUSE_DATABASE'),
+    },
+    log: { partitions: pick('CONTINUITY_LOG_PARTITIONS') as never, fsync: pick('CONTINUITY_LOG_FSYNC') as never },
+    kafka: { brokers: brokers ? brokers.split(',').map((b) => b.trim()).filter(Boolean) : undefined },
+    orgCatalogFile: pick('CONTINUITY_ORG_CATALOG'),
+  };
+}
+
+function merge(base: unknown, over: unknown): unknown {
+  if (over === undefined) return base;
+  if (base && over && typeof base === 'object' && typeof over === 'object' && !Array.isArray(over)) {
+    const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+    for (const [k, v] of Object.entries(over)) if (v !== undefined) out[k] = merge(out[k], v);
+    return out;
+  }
+  return over;
+}
+
+export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): DeepReadonly<Config> {
+  const input = merge(configFromEnv(env), flags) as ConfigInput;
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    const reasons = parsed.error.issues.map((i) => `${i.path.join('.') || '$'}: ${i.message}`).join('; ');
+    throw new ContinuityError('CONT_ERR_CONFIG_INVALID', `invalid configuration: ${reasons}`);
+  }
+  const config = parsed.data;
+  if (config.kafka.brokers && config.kafka.brokers.length > 0) config.log.kind = 'kafka';
+  return deepFreeze(config);
+}
+
+export type FrozenConfig = DeepReadonly<Config>;

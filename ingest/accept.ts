@@ -1,0 +1,108 @@
+/**
+ * The edge of the pipeline: raw lines in, validated events durably in the log,
+ * rejected lines durably in the dead-letter log. One path for the HTTP API, the
+ * file import and the simulator.
+ */
+import type { EventLog } from '../event-log/event-log.ts';
+import { ContinuityError } from '../errors/registry.ts';
+import { ingestEventsAccepted, ingestEventsRejected } from '../observability/metrics.ts';
+import { eventKey, parseEventLine, serializeEvent, validateEvent, type Catalog, type ContinuityEvent, type FieldError } from '../schemas/index.ts';
+import { deadLetterRecord, newDeadLetter } from './dead-letters.ts';
+
+export interface InputLine {
+  /** 1-based position in the submitted body. */
+  line: number;
+  text: string;
+}
+
+export interface Rejection {
+  line: number;
+  errors: FieldError[];
+  reason: string;
+  deadLetterId: string;
+}
+
+export interface IngestResult {
+  /** Events durably appended (a duplicate id counts here; the processors drop it). */
+  accepted: number;
+  rejected: Rejection[];
+  /** Ids of the accepted events, in input order. */
+  ids: string[];
+}
+
+export interface Ingestor {
+  /** Validate and append; resolves once both logs have the batch durably. */
+  ingestLines(lines: InputLine[], origin: string): Promise<IngestResult>;
+  /** Append events already validated (simulator, re-drive). */
+  ingestEvents(events: ContinuityEvent[]): Promise<IngestResult>;
+}
+
+export function createIngestor(options: { log: EventLog; deadLetters: EventLog; catalog: Catalog }): Ingestor {
+  const { log, deadLetters, catalog } = options;
+
+  async function appendBoth(events: ContinuityEvent[], letters: ReturnType<typeof newDeadLetter>[]) {
+    try {
+      await Promise.all([
+        events.length > 0 ? log.append(events.map((e) => ({ key: eventKey(e), value: serializeEvent(e) }))) : undefined,
+        letters.length > 0 ? deadLetters.append(letters.map(deadLetterRecord)) : undefined,
+      ]);
+    } catch (error) {
+      if (error instanceof ContinuityError) throw error;
+      throw new ContinuityError('CONT_ERR_INGEST_LOG_UNAVAILABLE', `the event log did not accept the batch: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  return {
+    async ingestLines(lines, origin) {
+      const events: ContinuityEvent[] = [];
+      const letters: ReturnType<typeof newDeadLetter>[] = [];
+      const rejected: Rejection[] = [];
+      for (const { line, text } of lines) {
+        if (text.trim() === '') continue;
+        const result = parseEventLine(text, catalog);
+        if (result.ok) {
+          events.push(result.event);
+        } else {
+          const letter = newDeadLetter({ origin, line, errors: result.errors, raw: text });
+          letters.push(letter);
+          rejected.push({ line, errors: result.errors, reason: letter.reason, deadLetterId: letter.id });
+        }
+      }
+      await appendBoth(events, letters);
+      ingestEventsAccepted.inc({}, events.length);
+      ingestEventsRejected.inc({}, rejected.length);
+      return { accepted: events.length, rejected, ids: events.map((e) => e.id) };
+    },
+
+    async ingestEvents(input) {
+      const events: ContinuityEvent[] = [];
+      const rejected: Rejection[] = [];
+      const letters: ReturnType<typeof newDeadLetter>[] = [];
+      input.forEach((candidate, i) => {
+        const result = validateEvent(candidate, catalog);
+        if (result.ok) events.push(result.event);
+        else {
+          const letter = newDeadLetter({ origin: 'internal', line: i + 1, errors: result.errors, raw: JSON.stringify(candidate) });
+          letters.push(letter);
+          rejected.push({ line: i + 1, errors: result.errors, reason: letter.reason, deadLetterId: letter.id });
+        }
+      });
+      await appendBoth(events, letters);
+      ingestEventsAccepted.inc({}, events.length);
+      ingestEventsRejected.inc({}, rejected.length);
+      return { accepted: events.length, rejected, ids: events.map((e) => e.id) };
+    },
+  };
+}
+
+/** Split an NDJSON body into numbered lines (CRLF tolerated). */
+export function ndjsonLines(body: string, firstLine = 1): InputLine[] {
+  const parts = body.split('\n');
+  const out: InputLine[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    let text = parts[i];
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    if (text.trim() !== '') out.push({ line: firstLine + i, text });
+  }
+  return out;
+}

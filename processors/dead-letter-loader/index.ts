@@ -1,0 +1,2 @@
+export { startDeadLetterLoader, deadLetterRecordToRow } from './dead-letter-loader.ts';
+export { deadLetterLoaderDefaults, type DeadLetterLoaderConfig } from './config.ts';

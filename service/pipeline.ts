@@ -1,0 +1,161 @@
+/**
+ * Assembles the pipeline from configuration: the event logs (embedded or Kafka),
+ * the warehouse (chDB or a server), the catalog, the ingestor and the loaders.
+ * Every command goes through here, so the embedded default and the distributed
+ * deployment share one code path.
+ */
+import { join, resolve } from 'node:path';
+import type { EventLog } from '../event-log/event-log.ts';
+import { getEmbeddedEventLog } from '../event-log/embedded/index.ts';
+import type { FrozenConfig } from '../config/config.ts';
+import { ContinuityError } from '../errors/registry.ts';
+import { createIngestor, type Ingestor } from '../ingest/accept.ts';
+import { deadLetterLoaderDefaults, startDeadLetterLoader } from '../processors/dead-letter-loader/index.ts';
+import { startEventsLoader } from '../processors/events-loader/index.ts';
+import { waitUntilIdle, type Loader } from '../processors/loader.ts';
+import { loadCatalog, type Catalog } from '../schemas/index.ts';
+import { getWarehouse, migrate, type Warehouse } from '../warehouse/index.ts';
+import { lockDataDir, type DataDirLock } from './data-dir.ts';
+
+export interface OpenOptions {
+  /** Open the event logs. Default true. */
+  logs?: boolean;
+  /** Open the warehouse (and apply pending migrations). Default true. */
+  warehouse?: boolean;
+  /** What the lock file says the owner is doing. */
+  purpose: string;
+}
+
+export interface Pipeline {
+  readonly config: FrozenConfig;
+  readonly catalog: Catalog;
+  readonly log: EventLog;
+  readonly deadLetters: EventLog;
+  readonly warehouse: Warehouse;
+  readonly ingestor: Ingestor;
+  startProcessors(): Promise<Processors>;
+  close(): Promise<void>;
+}
+
+export interface Processors {
+  readonly events: Loader;
+  readonly deadLetters: Loader;
+  /** Resolves once both groups have committed everything in their logs. */
+  untilIdle(onProgress?: (lag: number) => void): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function usesLocalState(config: FrozenConfig) {
+  return config.log.kind === 'embedded' || !config.clickhouse.url;
+}
+
+export async function openEventLogs(config: FrozenConfig): Promise<{ log: EventLog; deadLetters: EventLog }> {
+  if (config.log.kind === 'kafka') {
+    const kafkaModule = '../event-log/kafka/index.ts';
+    const { getKafkaEventLog } = await import(kafkaModule).catch((error: Error) => {
+      throw new ContinuityError('CONT_ERR_CONFIG_INVALID', `the Kafka event log is not available: ${(error as Error).message}`);
+    });
+    const common = { brokers: [...(config.kafka.brokers ?? [])], clientId: config.kafka.clientId };
+    const log = getKafkaEventLog({ ...common, topic: config.log.topic, partitions: config.log.partitions });
+    const deadLetters = getKafkaEventLog({ ...common, topic: config.log.deadLetterTopic, partitions: 1 });
+    await Promise.all([log.init(), deadLetters.init()]);
+    return { log, deadLetters };
+  }
+  const dir = join(resolve(config.dataDir), 'log');
+  const log = getEmbeddedEventLog({ dir, topic: config.log.topic, partitions: config.log.partitions, fsync: config.log.fsync });
+  const deadLetters = getEmbeddedEventLog({ dir, topic: config.log.deadLetterTopic, partitions: 1, fsync: config.log.fsync });
+  await log.init();
+  try {
+    await deadLetters.init();
+  } catch (error) {
+    await log.close();
+    throw error;
+  }
+  return { log, deadLetters };
+}
+
+export async function openWarehouse(config: FrozenConfig): Promise<Warehouse> {
+  const warehouse = await getWarehouse({
+    path: join(resolve(config.dataDir), 'warehouse'),
+    url: config.clickhouse.url,
+    username: config.clickhouse.username,
+    password: config.clickhouse.password,
+    database: config.clickhouse.database,
+  });
+  await migrate(warehouse);
+  return warehouse;
+}
+
+function unavailable(what: string): never {
+  throw new ContinuityError('CONT_ERR_CONFIG_INVALID', `${what} was not opened for this command`);
+}
+
+export async function openPipeline(config: FrozenConfig, options: OpenOptions): Promise<Pipeline> {
+  const lock: DataDirLock | null = usesLocalState(config) ? lockDataDir(config.dataDir, options.purpose) : null;
+  let logs: { log: EventLog; deadLetters: EventLog } | null = null;
+  let warehouse: Warehouse | null = null;
+  try {
+    const catalog = loadCatalog({ extraOrgsFile: config.orgCatalogFile });
+    if (options.logs !== false) logs = await openEventLogs(config);
+    if (options.warehouse !== false) warehouse = await openWarehouse(config);
+    const ingestor = logs ? createIngestor({ log: logs.log, deadLetters: logs.deadLetters, catalog }) : null;
+    const running: Processors[] = [];
+
+    const pipeline: Pipeline = {
+      config,
+      catalog,
+      get log() {
+        return logs?.log ?? unavailable('the event log');
+      },
+      get deadLetters() {
+        return logs?.deadLetters ?? unavailable('the dead-letter log');
+      },
+      get warehouse() {
+        return warehouse ?? unavailable('the warehouse');
+      },
+      get ingestor() {
+        return ingestor ?? unavailable('the event log');
+      },
+      async startProcessors() {
+        const events = await startEventsLoader({
+          log: pipeline.log,
+          deadLetters: pipeline.deadLetters,
+          warehouse: pipeline.warehouse,
+          catalog,
+          groupId: config.processor.groupId,
+          batchRecords: config.processor.batchRecords,
+        });
+        const deadLetters = await startDeadLetterLoader({ deadLetters: pipeline.deadLetters, warehouse: pipeline.warehouse });
+        let failure: unknown = null;
+        events.subscription.done.catch((e) => (failure ??= e));
+        deadLetters.subscription.done.catch((e) => (failure ??= e));
+        const processors: Processors = {
+          events,
+          deadLetters,
+          async untilIdle(onProgress) {
+            // Events first: loading them may dead-letter records, which the
+            // dead-letter loader then has to catch up with.
+            await waitUntilIdle(pipeline.log, config.processor.groupId, { failed: () => failure, onProgress });
+            await waitUntilIdle(pipeline.deadLetters, deadLetterLoaderDefaults.groupId, { failed: () => failure });
+          },
+          async stop() {
+            await Promise.all([events.stop(), deadLetters.stop()]);
+          },
+        };
+        running.push(processors);
+        return processors;
+      },
+      async close() {
+        await Promise.allSettled(running.map((p) => p.stop()));
+        await Promise.allSettled([logs?.log.close(), logs?.deadLetters.close()]);
+        await warehouse?.close();
+        lock?.release();
+      },
+    };
+    return pipeline;
+  } catch (error) {
+    await Promise.allSettled([logs?.log.close(), logs?.deadLetters.close(), warehouse?.close()]);
+    lock?.release();
+    throw error;
+  }
+}

@@ -1,0 +1,23 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { loadConfig, type ConfigInput, type FrozenConfig } from '../config/config.ts';
+
+/** A fresh directory under the OS temp dir, removed by the returned cleanup. */
+export function tempDir(prefix = 'continuity-test-'): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Each test its own table, as clickhouse-js' tests do. */
+export function randomName(prefix = 't'): string {
+  return `${prefix}_${randomBytes(6).toString('hex')}`;
+}
+
+/** Configuration of a test pipeline: its own data dir, no environment leaking in. */
+export function testConfig(dataDir: string, overrides: ConfigInput = {}): FrozenConfig {
+  return loadConfig({ dataDir, http: { port: 0 }, ...overrides }, {});
+}
+
+export const projectRoot = new URL('..', import.meta.url).pathname;

@@ -1,0 +1,2 @@
+export { getWarehouse, toWarehouseError, quoteIdentifier, type Warehouse, type WarehouseOptions } from './warehouse.ts';
+export { migrate, loadMigrations, splitStatements, migrationsDir, type Migration, type MigrateResult } from './migrate.ts';

@@ -1,0 +1,142 @@
+/**
+ * The warehouse port: one `@clickhouse/client` for every ClickHouse access.
+ * Embedded default: chDB in-process (`chdb/connection`) in `<data-dir>/warehouse`.
+ * With `url` set: a ClickHouse server over HTTP. No other code path differs.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { ContinuityError } from '../errors/registry.ts';
+
+export interface WarehouseOptions {
+  /** Directory of the embedded chDB data; used when `url` is absent. Default `./data/warehouse`. */
+  path?: string;
+  /** ClickHouse server URL (e.g. http://localhost:8123). Absent: embedded chDB. */
+  url?: string;
+  /** Server user. Default `default`. */
+  username?: string;
+  /** Server password. Default empty. */
+  password?: string;
+  /** Database holding the project's tables. Default `default` (embedded) / `continuity` (server). */
+  database?: string;
+  /** Per-request timeout against a server, ms. Default 300,000. */
+  requestTimeoutMs?: number;
+}
+
+export interface Warehouse {
+  readonly kind: 'embedded' | 'server';
+  readonly database: string;
+  readonly client: ClickHouseClient;
+  /** Rows of a SELECT as objects. */
+  rows<T = Record<string, unknown>>(query: string, params?: Record<string, unknown>, settings?: ClickHouseSettings): Promise<T[]>;
+  /** A statement with no result (DDL, INSERT … SELECT). */
+  command(query: string, params?: Record<string, unknown>, settings?: ClickHouseSettings): Promise<void>;
+  /** Raw text of a query in a ClickHouse output format. */
+  text(query: string, format: string, params?: Record<string, unknown>, settings?: ClickHouseSettings): Promise<string>;
+  /** Insert a body already in `format` (JSONEachRow lines, TSV …). */
+  insertRaw(table: string, format: string, body: string, settings?: ClickHouseSettings): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** ClickHouse error → the project's typed error, once, at the boundary. */
+export function toWarehouseError(error: unknown, query?: string): ContinuityError {
+  if (error instanceof ContinuityError) return error;
+  const e = error as { message?: string; code?: string; type?: string };
+  const message = e?.message ?? String(error);
+  const network = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|socket hang up|Timeout/i.test(message);
+  const chCode = e?.type ?? e?.code;
+  return new ContinuityError(network ? 'CONT_ERR_WAREHOUSE_UNAVAILABLE' : 'CONT_ERR_WAREHOUSE_QUERY', message.trim(), {
+    cause: error,
+    details: { clickhouse: chCode, ...(query ? { query: query.slice(0, 500) } : {}) },
+  });
+}
+
+export async function getWarehouse(options: WarehouseOptions = {}): Promise<Warehouse> {
+  let client: ClickHouseClient;
+  let kind: Warehouse['kind'];
+  let database: string;
+  if (options.url) {
+    kind = 'server';
+    database = options.database ?? 'continuity';
+    const bootstrap = createClient({ url: options.url, username: options.username ?? 'default', password: options.password ?? '' });
+    try {
+      await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database)}` });
+    } catch (error) {
+      throw toWarehouseError(error);
+    } finally {
+      await bootstrap.close();
+    }
+    client = createClient({
+      url: options.url,
+      username: options.username ?? 'default',
+      password: options.password ?? '',
+      database,
+      request_timeout: options.requestTimeoutMs ?? 300_000,
+      clickhouse_settings: { date_time_input_format: 'best_effort' },
+    });
+  } else {
+    kind = 'embedded';
+    database = options.database ?? 'default';
+    const path = resolve(options.path ?? './data/warehouse');
+    mkdirSync(path, { recursive: true });
+    // Loaded lazily: a server deployment never needs the native engine.
+    const { createChdbConnection } = await import('chdb/connection');
+    client = createClient({ connection: createChdbConnection({ path }) as never });
+  }
+  return wrap(client, kind, database);
+}
+
+function wrap(client: ClickHouseClient, kind: Warehouse['kind'], database: string): Warehouse {
+  return {
+    kind,
+    database,
+    client,
+    async rows<T>(query: string, params?: Record<string, unknown>, settings?: ClickHouseSettings) {
+      try {
+        const result = await client.query({ query, format: 'JSONEachRow', query_params: params, clickhouse_settings: settings });
+        return (await result.json()) as T[];
+      } catch (error) {
+        throw toWarehouseError(error, query);
+      }
+    },
+    async command(query: string, params?: Record<string, unknown>, settings?: ClickHouseSettings) {
+      try {
+        await client.command({ query, query_params: params, clickhouse_settings: settings });
+      } catch (error) {
+        throw toWarehouseError(error, query);
+      }
+    },
+    async text(query: string, format: string, params?: Record<string, unknown>, settings?: ClickHouseSettings) {
+      try {
+        const result = await client.query({ query, format: format as never, query_params: params, clickhouse_settings: settings });
+        return await result.text();
+      } catch (error) {
+        throw toWarehouseError(error, query);
+      }
+    },
+    async insertRaw(table: string, format: string, body: string, settings?: ClickHouseSettings) {
+      const query = `INSERT INTO ${quoteIdentifier(table)} FORMAT ${format}\n${body}`;
+      try {
+        const result = await client.exec({ query, clickhouse_settings: settings });
+        // A server streams the (empty) response; drain it so the socket is released.
+        result.stream.resume();
+      } catch (error) {
+        throw toWarehouseError(error, `INSERT INTO ${table} FORMAT ${format}`);
+      }
+    },
+    async close() {
+      await client.close();
+      if (kind === 'embedded') {
+        // libchdb binds one data directory per process; wait until the engine has
+        // really let go so the next directory can be opened.
+        const { drainPending } = await import('chdb');
+        await drainPending();
+      }
+    },
+  };
+}
+
+export function quoteIdentifier(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ContinuityError('CONT_ERR_CONFIG_INVALID', `not a valid identifier: ${JSON.stringify(name)}`);
+  return name;
+}
