@@ -56,8 +56,11 @@ export class ConsumerGroup {
 
   leave(member: GroupMember): Promise<void> {
     return this.serialize(async () => {
-      await this.rebalance();
-      this.members.splice(this.members.indexOf(member), 1);
+      try {
+        await this.rebalance();
+      } finally {
+        this.members.splice(this.members.indexOf(member), 1);
+      }
     });
   }
 

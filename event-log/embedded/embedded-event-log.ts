@@ -91,13 +91,14 @@ class EmbeddedEventLog implements EventLog {
     await mkdir(this.topicDir, { recursive: true });
     if (this.o.fsync) await fsyncDir(this.o.dir);
     const lock = await acquireLock(join(this.topicDir, 'writer.lock'), this.name, this.o.onWarning);
+    let partitions: Partition[] = [];
     try {
       const count = await this.loadOrCreateMeta();
       const groupsDir = join(this.topicDir, 'groups');
       await mkdir(groupsDir, { recursive: true });
       const offsets = new GroupOffsetStore(groupsDir, count, this.o.fsync);
       await offsets.cleanUp();
-      const partitions = Array.from(
+      partitions = Array.from(
         { length: count },
         (_, partition) =>
           new Partition({
@@ -115,6 +116,7 @@ class EmbeddedEventLog implements EventLog {
       if (this.o.fsync) await fsyncDir(this.topicDir);
       return { partitions, offsets, lock };
     } catch (error) {
+      await Promise.allSettled(partitions.map((p) => p.close()));
       await lock.release();
       throw error;
     }
@@ -180,11 +182,12 @@ class EmbeddedEventLog implements EventLog {
     const byPartition = new Map<number, { prepared: PreparedRecord[]; positions: number[] }>();
     for (let i = 0; i < records.length; i++) {
       const r = records[i];
+      const prepared = prepareRecord(r.key, r.value, r.headers);
       const partition = r.partition ?? partitionForKey(r.key, count);
       this.partition(opened, partition);
       let group = byPartition.get(partition);
       if (!group) byPartition.set(partition, (group = { prepared: [], positions: [] }));
-      group.prepared.push(prepareRecord(r.key, r.value, r.headers));
+      group.prepared.push(prepared);
       group.positions.push(i);
     }
     const result = new Array<AppendedRecord>(records.length);

@@ -53,6 +53,7 @@ export async function acquireLock(path: string, what: string, warn: (message: st
     } catch (error) {
       if (!isErrno(error, 'EEXIST')) throw error;
     }
+    if (attempt >= 20) throw new ContinuityError('CONT_ERR_LOG_LOCKED', `${what}: the lock file ${path} keeps changing; another process is opening the log`, { details: { lockFile: path } });
     const owner = await readOwner(path);
     if (owner === null) continue; // released between our create and our read
     if (owner.pid !== null && isAlive(owner.pid)) {
@@ -65,7 +66,6 @@ export async function acquireLock(path: string, what: string, warn: (message: st
       await sleep(20);
       continue;
     }
-    if (attempt >= 10) throw new ContinuityError('CONT_ERR_LOG_LOCKED', `${what}: could not take over the stale lock file ${path}`, { details: { lockFile: path } });
     // Remove only the file we judged stale: another process may have taken it
     // over and written a fresh lock in the meantime.
     const again = await readOwner(path);

@@ -583,7 +583,7 @@ export class Partition {
 
   /** Waits for queued appends, then releases the segment file. */
   async close(): Promise<void> {
-    while (this.draining) await this.draining;
+    while (this.draining) await this.draining.catch(() => {});
     await this.handle?.close();
     this.handle = null;
   }
