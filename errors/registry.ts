@@ -13,6 +13,7 @@ export const errorRegistry = {
   CONT_ERR_INGEST_LOG_UNAVAILABLE: { status: 503, retriable: true, title: 'The event log did not acknowledge the append' },
   CONT_ERR_LOG_LOCKED: { status: 409, retriable: true, title: 'Another process holds the embedded log' },
   CONT_ERR_LOG_CORRUPT: { status: 500, retriable: false, title: 'A log record failed its checksum' },
+  CONT_ERR_LOG_GROUP_ACTIVE: { status: 409, retriable: true, title: 'The consumer group has running members' },
   CONT_ERR_LOG_NOT_ASSIGNED: { status: 409, retriable: true, title: 'The partition is not assigned to this consumer' },
   CONT_ERR_LOG_OFFSET_OUT_OF_RANGE: { status: 416, retriable: false, title: 'Offset outside the stored range' },
   CONT_ERR_WAREHOUSE_QUERY: { status: 400, retriable: false, title: 'The warehouse rejected the query' },

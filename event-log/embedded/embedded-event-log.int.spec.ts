@@ -548,7 +548,7 @@ describe('embedded event log', () => {
     const { log } = await openLog({ dir: freshDir(), topic: 'reset-running', partitions: 2 });
     try {
       const sub = await log.subscribe({ groupId: 'busy', eachBatch: async () => {} });
-      await assert.rejects(log.resetOffsets('busy', { to: 'earliest' }), rejectsWith('CONT_ERR_LOG_LOCKED', /1 running member/));
+      await assert.rejects(log.resetOffsets('busy', { to: 'earliest' }), rejectsWith('CONT_ERR_LOG_GROUP_ACTIVE', /1 running member/));
       await sub.stop();
       assert.deepEqual(
         (await log.resetOffsets('busy', { to: 'latest' })).map((c) => c.offset),

@@ -268,7 +268,7 @@ class EmbeddedEventLog implements EventLog {
     if (running > 0) {
       // No dedicated code exists yet for "group is active"; LOCKED is the
       // nearest (a conflict that clears once the members stop).
-      throw new ContinuityError('CONT_ERR_LOG_LOCKED', `${this.name}: group ${JSON.stringify(groupId)} has ${running} running member(s); stop them before resetting its offsets`, {
+      throw new ContinuityError('CONT_ERR_LOG_GROUP_ACTIVE', `${this.name}: group ${JSON.stringify(groupId)} has ${running} running member(s); stop them before resetting its offsets`, {
         details: { groupId, members: running },
       });
     }
