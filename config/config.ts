@@ -39,8 +39,8 @@ export const configSchema = z.object({
       topic: z.string().min(1).default('continuity.events.v1'),
       /** Topic of rejected raw input. Default continuity.deadletters.v1. */
       deadLetterTopic: z.string().min(1).default('continuity.deadletters.v1'),
-      /** Partitions of a newly created events log. Default 8. */
-      partitions: z.coerce.number().int().min(1).max(1024).default(8),
+      /** Partitions of a newly created events log (default 8). An existing log keeps its own count. */
+      partitions: z.coerce.number().int().min(1).max(1024).optional(),
       /** fsync each appended batch before acknowledging. Default true; false only for throwaway data. */
       fsync: bool.default(true),
     })
