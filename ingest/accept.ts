@@ -9,10 +9,15 @@ import { ingestEventsAccepted, ingestEventsRejected } from '../observability/met
 import { eventKey, parseEventLine, serializeEvent, validateEvent, type Catalog, type ContinuityEvent, type FieldError } from '../schemas/index.ts';
 import { deadLetterRecord, newDeadLetter } from './dead-letters.ts';
 
+/** Marks records this ingest validated and wrote in canonical form (see the events loader). */
+const VALIDATED = Object.freeze({ 'continuity-validated': '1' });
+
 export interface InputLine {
   /** 1-based position in the submitted body. */
   line: number;
   text: string;
+  /** Set when the line was refused before parsing (not UTF-8, too long); `text` is then what is kept of it. */
+  invalid?: FieldError;
 }
 
 export interface Rejection {
@@ -20,6 +25,13 @@ export interface Rejection {
   errors: FieldError[];
   reason: string;
   deadLetterId: string;
+  /** Set when the event was valid but its submitter may not send it (CONT_ERR_AUTH_FORBIDDEN_ORG). */
+  forbidden?: boolean;
+}
+
+export interface IngestLinesOptions {
+  /** Why this submitter may not send a valid event (e.g. an org its token lacks), or null; such lines are rejected with field `org` and dead-lettered. */
+  guard?: (event: ContinuityEvent) => string | null;
 }
 
 export interface IngestResult {
@@ -32,7 +44,7 @@ export interface IngestResult {
 
 export interface Ingestor {
   /** Validate and append; resolves once both logs have the batch durably. */
-  ingestLines(lines: InputLine[], origin: string): Promise<IngestResult>;
+  ingestLines(lines: InputLine[], origin: string, options?: IngestLinesOptions): Promise<IngestResult>;
   /** Append events already validated (simulator, re-drive). */
   ingestEvents(events: ContinuityEvent[]): Promise<IngestResult>;
 }
@@ -43,7 +55,7 @@ export function createIngestor(options: { log: EventLog; deadLetters: EventLog; 
   async function appendBoth(events: ContinuityEvent[], letters: ReturnType<typeof newDeadLetter>[]) {
     try {
       await Promise.all([
-        events.length > 0 ? log.append(events.map((e) => ({ key: eventKey(e), value: serializeEvent(e) }))) : undefined,
+        events.length > 0 ? log.append(events.map((e) => ({ key: eventKey(e), value: serializeEvent(e), headers: VALIDATED }))) : undefined,
         letters.length > 0 ? deadLetters.append(letters.map(deadLetterRecord)) : undefined,
       ]);
     } catch (error) {
@@ -53,20 +65,29 @@ export function createIngestor(options: { log: EventLog; deadLetters: EventLog; 
   }
 
   return {
-    async ingestLines(lines, origin) {
+    async ingestLines(lines, origin, { guard } = {}) {
       const events: ContinuityEvent[] = [];
       const letters: ReturnType<typeof newDeadLetter>[] = [];
       const rejected: Rejection[] = [];
-      for (const { line, text } of lines) {
+      const reject = (line: number, errors: FieldError[], raw: string, forbidden?: boolean) => {
+        const letter = newDeadLetter({ origin, line, errors, raw });
+        letters.push(letter);
+        rejected.push({ line, errors, reason: letter.reason, deadLetterId: letter.id, ...(forbidden ? { forbidden } : {}) });
+      };
+      for (const { line, text, invalid } of lines) {
+        if (invalid) {
+          reject(line, [invalid], text);
+          continue;
+        }
         if (text.trim() === '') continue;
         const result = parseEventLine(text, catalog);
-        if (result.ok) {
-          events.push(result.event);
-        } else {
-          const letter = newDeadLetter({ origin, line, errors: result.errors, raw: text });
-          letters.push(letter);
-          rejected.push({ line, errors: result.errors, reason: letter.reason, deadLetterId: letter.id });
+        if (!result.ok) {
+          reject(line, result.errors, text);
+          continue;
         }
+        const denied = guard?.(result.event) ?? null;
+        if (denied !== null) reject(line, [{ field: 'org', reason: denied }], text, true);
+        else events.push(result.event);
       }
       await appendBoth(events, letters);
       ingestEventsAccepted.inc({}, events.length);

@@ -11,6 +11,11 @@
  * rows than `max_insert_block_size` is one part: it lands whole or not at all,
  * together with the projections computed from it.
  *
+ * The id lookup is cheap when the table is ordered by (log_partition, time):
+ * a record's duplicates share its key, hence its partition, and its time, so
+ * only the rows of this partition in the batch's time windows are read, and no
+ * id list is sent. Tables without a time column send their ids instead.
+ *
  * A poison record never stalls a partition: a row the warehouse refuses is found
  * by bisecting the batch and dead-lettered with ClickHouse's reason.
  */
@@ -25,7 +30,13 @@ import {
 import type { FieldError } from '../schemas/index.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 
-export type RowResult = { ok: true; id: string; row: string } | { ok: false; errors: FieldError[] };
+/**
+ * One JSONEachRow line (no newline), or why the record cannot be one. `time` (ms)
+ * is the instant the row is filed under (`occurred_at` for events): a re-sent
+ * record has the same one, which keeps the id lookup to a narrow window.
+ */
+export type Row = string | Buffer | readonly [Buffer, string];
+export type RowResult = { ok: true; id: string; row: Row; time?: number } | { ok: false; errors: FieldError[] };
 
 export interface LoaderOptions {
   /** For logs and metrics: `events`, `dead-letters`. */
@@ -36,10 +47,16 @@ export interface LoaderOptions {
   table: string;
   /** A log record as one JSONEachRow line, or why it cannot be one. */
   toRow(record: LogRecord): RowResult;
-  /** Keep a record that cannot be loaded; must be durable when it resolves. */
-  deadLetter?(record: LogRecord, errors: FieldError[]): Promise<void>;
+  /** Keep records that cannot be loaded; durable when it resolves. */
+  deadLetter?(items: { record: LogRecord; errors: FieldError[] }[]): Promise<void>;
   /** Records per insert. Default 50,000. */
   batchRecords?: number;
+  /** Group members this loader runs in its process (batches in flight at once). Default 2. */
+  concurrency?: number;
+  /** DateTime64 column holding each row's `time`; with `log_partition` it leads the table's order. */
+  timeColumn?: string;
+  /** Settings of the insert (e.g. how date-times are parsed). */
+  insertSettings?: Record<string, string | number>;
   /** Retries of an insert the warehouse could not take (unavailable), with backoff. Default: forever while running. */
   maxRetries?: number;
   onError?(error: unknown): void;
@@ -58,6 +75,46 @@ export interface Loader {
   stop(): Promise<void>;
 }
 
+/** The rows as one JSONEachRow body, written into a single buffer. */
+function joinRows(rows: Row[]): Buffer {
+  let size = 0;
+  for (const r of rows) size += (typeof r === 'string' ? Buffer.byteLength(r) : Buffer.isBuffer(r) ? r.length : r[0].length + r[1].length) + 1;
+  const body = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const r of rows) {
+    if (typeof r === 'string') at += body.write(r, at);
+    else if (Buffer.isBuffer(r)) at += r.copy(body, at);
+    else {
+      at += r[0].copy(body, at);
+      at += body.write(r[1], at, 'latin1');
+    }
+    body[at++] = 0x0a;
+  }
+  return body.subarray(0, at);
+}
+
+/**
+ * The batch's instants as few [from, to] windows: a gap of more than an hour
+ * starts a new window, so one old record in a stream of new ones does not
+ * widen the lookup to everything in between.
+ */
+export function timeWindows(times: number[], gapMs = 3_600_000, maxWindows = 32): [number, number][] {
+  const sorted = Float64Array.from(times).sort();
+  const windows: [number, number][] = [];
+  for (const t of sorted) {
+    const last = windows[windows.length - 1];
+    if (last && t - last[1] <= gapMs) last[1] = t;
+    else windows.push([t, t]);
+  }
+  while (windows.length > maxWindows) {
+    // Merge the two windows closest to each other.
+    let best = 0;
+    for (let i = 1; i < windows.length - 1; i++) if (windows[i + 1][0] - windows[i][1] < windows[best + 1][0] - windows[best][1]) best = i;
+    windows.splice(best, 2, [windows[best][0], windows[best + 1][1]]);
+  }
+  return windows;
+}
+
 function escapeTsv(value: string) {
   return value.replace(/[\\\t\n]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : '\\n'));
 }
@@ -68,20 +125,31 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
   const labels = { loader: name };
   let stopping = false;
 
-  async function existingIds(ids: string[]): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
-    const rows = await warehouse.rows<{ id: string }>(
-      `SELECT id FROM ${table} WHERE id IN (SELECT id FROM format(TSV, 'id String', {ids:String}))`,
-      { ids: ids.map(escapeTsv).join('\n') },
-    );
-    return new Set(rows.map((r) => r.id));
+  async function existingIds(partition: number, entries: { id: string; time?: number }[]): Promise<Set<string>> {
+    if (entries.length === 0) return new Set();
+    const ids = new Set(entries.map((e) => e.id));
+    let rows: { id: string }[];
+    if (options.timeColumn && entries.every((e) => e.time !== undefined)) {
+      const windows = timeWindows(entries.map((e) => e.time!));
+      const within = windows
+        .map(([from, to]) => `${options.timeColumn} BETWEEN fromUnixTimestamp64Milli(${from}, 'UTC') AND fromUnixTimestamp64Milli(${to}, 'UTC')`)
+        .join(' OR ');
+      rows = await warehouse.rows<{ id: string }>(`SELECT id FROM ${table} WHERE log_partition = ${partition} AND (${within})`);
+    } else {
+      rows = await warehouse.rows<{ id: string }>(`SELECT id FROM ${table} WHERE id IN (SELECT id FROM format(TSV, 'id String', {ids:String}))`, {
+        ids: [...ids].map(escapeTsv).join('\n'),
+      });
+    }
+    const found = new Set<string>();
+    for (const r of rows) if (ids.has(r.id)) found.add(r.id);
+    return found;
   }
 
-  async function insertWithRetry(rows: string[]) {
+  async function insertWithRetry(rows: Row[]) {
     let attempt = 0;
     for (;;) {
       try {
-        await warehouse.insertRaw(table, 'JSONEachRow', rows.join('\n'));
+        await warehouse.insertRaw(table, 'JSONEachRow', joinRows(rows), options.insertSettings);
         return;
       } catch (error) {
         const retriable = isContinuityError(error) && error.retriable;
@@ -94,19 +162,27 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     }
   }
 
-  /** Insert, and when the warehouse refuses the block itself, find the refused rows. */
-  async function insertOrIsolate(entries: { record: LogRecord; row: string }[]): Promise<{ record: LogRecord; reason: string }[]> {
+  /**
+   * Drop the ids the table holds, insert the rest, and when the warehouse refuses
+   * the block itself, find the refused rows by halving. Every attempt looks the
+   * ids up again, so rows a failed attempt did write are never written twice.
+   */
+  async function insertOrIsolate(partition: number, entries: Entry[], dropped: Set<string>): Promise<{ record: LogRecord; reason: string }[]> {
+    const existing = await existingIds(partition, entries);
+    for (const id of existing) dropped.add(id);
+    const fresh = existing.size === 0 ? entries : entries.filter((e) => !existing.has(e.id));
+    if (fresh.length === 0) return [];
     try {
-      await insertWithRetry(entries.map((e) => e.row));
+      await insertWithRetry(fresh.map((e) => e.row));
       return [];
     } catch (error) {
       if (!isContinuityError(error, 'CONT_ERR_WAREHOUSE_QUERY')) throw error;
-      if (entries.length === 1) return [{ record: entries[0].record, reason: error.message }];
-      const mid = entries.length >> 1;
-      const left = await insertOrIsolate(entries.slice(0, mid));
-      const right = await insertOrIsolate(entries.slice(mid));
+      if (fresh.length === 1) return [{ record: fresh[0].record, reason: error.message }];
+      const mid = fresh.length >> 1;
+      const left = await insertOrIsolate(partition, fresh.slice(0, mid), dropped);
+      const right = await insertOrIsolate(partition, fresh.slice(mid), dropped);
       const refused = [...left, ...right];
-      if (refused.length === entries.length) {
+      if (refused.length === fresh.length) {
         // Every row refused on its own: the table, not the data, is wrong. Stop
         // rather than dead-letter a whole stream.
         throw error;
@@ -115,18 +191,26 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     }
   }
 
+  async function deadLetterAll(items: { record: LogRecord; errors: FieldError[] }[]) {
+    if (items.length === 0) return;
+    if (!options.deadLetter) {
+      throw new ContinuityError('CONT_ERR_LOG_CORRUPT', `${name}: record ${items[0].record.partition}:${items[0].record.offset} cannot be loaded: ${items[0].errors.map((e) => `${e.field}: ${e.reason}`).join('; ')}`);
+    }
+    await options.deadLetter(items);
+    stats.deadLettered += items.length;
+    processorEventsDeadLettered.inc(labels, items.length);
+  }
+
   async function handle(batch: RecordBatch, consumer: { commit(p: number, o: number, m?: string | null): Promise<void> }) {
     if (batch.records.length === 0) return;
     const seen = new Set<string>();
-    const candidates: { record: LogRecord; id: string; row: string }[] = [];
+    const candidates: Entry[] = [];
+    const invalid: { record: LogRecord; errors: FieldError[] }[] = [];
     let duplicates = 0;
     for (const record of batch.records) {
       const result = options.toRow(record);
       if (!result.ok) {
-        if (!options.deadLetter) throw new ContinuityError('CONT_ERR_LOG_CORRUPT', `${name}: record ${record.partition}:${record.offset} cannot be loaded`);
-        await options.deadLetter(record, result.errors);
-        stats.deadLettered++;
-        processorEventsDeadLettered.inc(labels);
+        invalid.push({ record, errors: result.errors });
         continue;
       }
       if (seen.has(result.id)) {
@@ -134,21 +218,18 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
         continue;
       }
       seen.add(result.id);
-      candidates.push({ record, id: result.id, row: result.row });
+      candidates.push({ record, id: result.id, row: result.row, time: result.time });
     }
-    const existing = await existingIds(candidates.map((c) => c.id));
-    const fresh = existing.size === 0 ? candidates : candidates.filter((c) => !existing.has(c.id));
-    duplicates += candidates.length - fresh.length;
-    if (fresh.length > 0) {
-      const refused = await insertOrIsolate(fresh);
-      for (const { record, reason } of refused) {
-        if (!options.deadLetter) throw new ContinuityError('CONT_ERR_WAREHOUSE_QUERY', reason);
-        await options.deadLetter(record, [{ field: '$', reason: `the warehouse refused the row: ${reason}` }]);
-        stats.deadLettered++;
-        processorEventsDeadLettered.inc(labels);
-      }
-      stats.written += fresh.length - refused.length;
-      processorEventsWritten.inc(labels, fresh.length - refused.length);
+    // Kept before anything is committed, so a crash cannot lose them.
+    await deadLetterAll(invalid);
+    if (candidates.length > 0) {
+      const dropped = new Set<string>();
+      const refused = await insertOrIsolate(batch.partition, candidates, dropped);
+      await deadLetterAll(refused.map(({ record, reason }) => ({ record, errors: [{ field: '$', reason: `the warehouse refused the row: ${reason}` }] })));
+      duplicates += dropped.size;
+      const written = candidates.length - refused.length - dropped.size;
+      stats.written += written;
+      processorEventsWritten.inc(labels, written);
     }
     stats.duplicates += duplicates;
     processorDuplicatesDropped.inc(labels, duplicates);
@@ -158,11 +239,19 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     await consumer.commit(batch.partition, last.offset + 1, null);
   }
 
-  const subscription = await options.log.subscribe({
-    groupId: options.groupId,
-    maxBatchRecords: options.batchRecords ?? 50_000,
-    eachBatch: handle,
-  });
+  // Several members of the group in this process: while one member's insert
+  // runs inside ClickHouse, another reads and prepares its next batch.
+  const members: Subscription[] = [];
+  for (let i = 0; i < Math.max(1, options.concurrency ?? 2); i++) {
+    members.push(
+      await options.log.subscribe({
+        groupId: options.groupId,
+        maxBatchRecords: options.batchRecords ?? 50_000,
+        eachBatch: handle,
+      }),
+    );
+  }
+  const subscription = combine(members);
   subscription.done.catch((error) => {
     if (!stopping) (options.onError ?? ((e) => process.stderr.write(`continuity: ${name} loader stopped: ${(e as Error).message}\n`)))(error);
   });
@@ -173,6 +262,31 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     async stop() {
       stopping = true;
       await subscription.stop();
+    },
+  };
+}
+
+/** The members of one loader seen as one subscription: it fails when any member fails. */
+interface Entry {
+  record: LogRecord;
+  id: string;
+  row: Row;
+  time?: number;
+}
+
+function combine(members: Subscription[]): Subscription {
+  const done = new Promise<void>((resolve, reject) => {
+    Promise.all(members.map((m) => m.done)).then(() => resolve(), reject);
+  });
+  return {
+    done,
+    assignment: () => members.flatMap((m) => m.assignment()).sort((a, b) => a - b),
+    async commit(partition, offset, metadata) {
+      const owner = members.find((m) => m.assignment().includes(partition)) ?? members[0];
+      await owner.commit(partition, offset, metadata);
+    },
+    async stop() {
+      await Promise.all(members.map((m) => m.stop()));
     },
   };
 }

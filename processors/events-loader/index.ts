@@ -1,2 +1,2 @@
-export { startEventsLoader, eventRow, eventRecordToRow, toClickHouseDateTime } from './events-loader.ts';
+export { startEventsLoader, eventRow, eventRecordToRow, toClickHouseDateTime, VALIDATED_HEADER } from './events-loader.ts';
 export { eventsLoaderDefaults, type EventsLoaderConfig } from './config.ts';

@@ -1,0 +1,111 @@
+/** The generic loader against the real embedded log and chDB, each test with its own table. */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { getEmbeddedEventLog } from '../event-log/embedded/index.ts';
+import type { EventLog, LogRecord } from '../event-log/event-log.ts';
+import type { FieldError } from '../schemas/index.ts';
+import { randomName, tempDir } from '../test-support/temp.ts';
+import { getWarehouse, type Warehouse } from '../warehouse/index.ts';
+import { startLoader, timeWindows, waitUntilIdle } from './loader.ts';
+
+describe('loader', () => {
+  const tmp = tempDir();
+  let warehouse: Warehouse;
+  let log: EventLog;
+
+  before(async () => {
+    warehouse = await getWarehouse({ path: join(tmp.dir, 'warehouse') });
+    log = getEmbeddedEventLog({ dir: join(tmp.dir, 'log'), topic: randomName('topic'), partitions: 2, fsync: false });
+    await log.init();
+  });
+  after(async () => {
+    await log.close();
+    await warehouse.close();
+    tmp.cleanup();
+  });
+
+  const toRow = (record: LogRecord) => {
+    const text = record.value.toString();
+    if (text.startsWith('invalid')) return { ok: false as const, errors: [{ field: 'n', reason: 'not a row' }] };
+    const [id, n] = text.split(',');
+    // A value ClickHouse refuses for UInt32 is passed through on purpose: the warehouse is the judge.
+    return { ok: true as const, id, row: `{"id":"${id}","n":${n},"log_partition":${record.partition}}` };
+  };
+
+  it('dead-letters the rows the warehouse refuses and the records that are no rows, and loads the rest once', async () => {
+    const table = randomName('loader');
+    await warehouse.command(`CREATE TABLE ${table} (id String, n UInt32, log_partition UInt32) ENGINE = MergeTree ORDER BY id`);
+    const group = randomName('group');
+    const values = ['a,1', 'b,2', 'c,"not a number"', 'invalid record', 'd,4', 'a,1', 'e,5'];
+    await log.append(values.map((value) => ({ key: 'k', value, partition: 0 })));
+    const letters: { offset: number; errors: FieldError[] }[] = [];
+    const loader = await startLoader({
+      name: 'test',
+      log,
+      warehouse,
+      groupId: group,
+      table,
+      toRow,
+      concurrency: 1,
+      async deadLetter(items) {
+        letters.push(...items.map((i) => ({ offset: i.record.offset, errors: i.errors })));
+      },
+    });
+    await waitUntilIdle(log, group);
+    await loader.stop();
+    const rows = await warehouse.rows<{ id: string; n: number }>(`SELECT id, n FROM ${table} ORDER BY id`);
+    assert.deepEqual(rows, [
+      { id: 'a', n: 1 },
+      { id: 'b', n: 2 },
+      { id: 'd', n: 4 },
+      { id: 'e', n: 5 },
+    ]);
+    assert.deepEqual(
+      letters.map((l) => [l.offset, l.errors.map((e) => e.field)]),
+      [
+        [3, ['n']],
+        [2, ['$']],
+      ],
+    );
+    assert.match(letters[1].errors[0].reason, /^the warehouse refused the row: /);
+    assert.deepEqual(loader.stats, { written: 4, duplicates: 1, deadLettered: 2, batches: 1 });
+    const committed = await log.committedOffsets(group);
+    assert.equal(committed.find((c) => c.partition === 0)!.offset, values.length);
+  });
+
+  it('stops instead of dead-lettering a stream when every row is refused (the table is wrong, not the data)', async () => {
+    const table = randomName('loader');
+    await warehouse.command(`CREATE TABLE ${table} (id String, n Date32, log_partition UInt32) ENGINE = MergeTree ORDER BY id`);
+    const group = randomName('group');
+    const own = getEmbeddedEventLog({ dir: join(tmp.dir, 'log'), topic: randomName('topic'), partitions: 2, fsync: false });
+    await own.append(['x,"nope"', 'y,"nope"'].map((value) => ({ key: 'k', value, partition: 1 })));
+    const letters: unknown[] = [];
+    const loader = await startLoader({ name: 'test', log: own, warehouse, groupId: group, table, toRow, concurrency: 1, onError: () => {}, async deadLetter(items) { letters.push(...items); } });
+    await assert.rejects(loader.subscription.done, /Cannot parse|Cannot read|parse/i);
+    assert.deepEqual(letters, [], JSON.stringify(letters));
+    const committed = await own.committedOffsets(group);
+    assert.equal(committed.find((c) => c.partition === 1)!.offset, 0, 'nothing committed');
+    await loader.stop();
+    await own.close();
+  });
+});
+
+describe('timeWindows', () => {
+  it('keeps close instants in one window and splits at gaps over an hour', () => {
+    const h = 3_600_000;
+    assert.deepEqual(timeWindows([5, 1, 3]), [[1, 5]]);
+    assert.deepEqual(timeWindows([0, h, 3 * h, 3 * h + 10]), [
+      [0, h],
+      [3 * h, 3 * h + 10],
+    ]);
+  });
+
+  it('merges the closest windows beyond the limit', () => {
+    const h = 3_600_000;
+    assert.deepEqual(timeWindows([0, 2 * h, 10 * h, 13 * h], h, 2), [
+      [0, 2 * h],
+      [10 * h, 13 * h],
+    ]);
+  });
+});
