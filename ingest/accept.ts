@@ -6,8 +6,9 @@
 import type { EventLog } from '../event-log/event-log.ts';
 import { ContinuityError } from '../errors/registry.ts';
 import { ingestEventsAccepted, ingestEventsRejected } from '../observability/metrics.ts';
-import { eventKey, parseEventLine, serializeEvent, validateEvent, type Catalog, type ContinuityEvent, type FieldError } from '../schemas/index.ts';
+import { eventKey, serializeEvent, validateEvent, type Catalog, type ContinuityEvent, type FieldError } from '../schemas/index.ts';
 import { deadLetterRecord, newDeadLetter } from './dead-letters.ts';
+import { inlineValidation, type ValidationPool } from './validation/index.ts';
 
 /** Marks records this ingest validated and wrote in canonical form (see the events loader). */
 const VALIDATED = Object.freeze({ 'continuity-validated': '1' });
@@ -31,7 +32,7 @@ export interface Rejection {
 
 export interface IngestLinesOptions {
   /** Why this submitter may not send a valid event (e.g. an org its token lacks), or null; such lines are rejected with field `org` and dead-lettered. */
-  guard?: (event: ContinuityEvent) => string | null;
+  guard?: (event: Pick<ContinuityEvent, 'org'>) => string | null;
 }
 
 export interface IngestResult {
@@ -49,13 +50,19 @@ export interface Ingestor {
   ingestEvents(events: ContinuityEvent[]): Promise<IngestResult>;
 }
 
-export function createIngestor(options: { log: EventLog; deadLetters: EventLog; catalog: Catalog }): Ingestor {
+export function createIngestor(options: { log: EventLog; deadLetters: EventLog; catalog: Catalog; validation?: ValidationPool }): Ingestor {
   const { log, deadLetters, catalog } = options;
+  // Parsing and checking happen off this thread when a pool is given.
+  const validation = options.validation ?? inlineValidation(catalog);
+  let appendTail: Promise<void> = Promise.resolve();
 
-  async function appendBoth(events: ContinuityEvent[], letters: ReturnType<typeof newDeadLetter>[]) {
+  async function appendBoth(events: ContinuityEvent[] | { keys: string[]; values: string[] }, letters: ReturnType<typeof newDeadLetter>[]) {
+    const records = Array.isArray(events)
+      ? events.map((e) => ({ key: eventKey(e), value: serializeEvent(e), headers: VALIDATED }))
+      : events.values.map((value, i) => ({ key: events.keys[i], value, headers: VALIDATED }));
     try {
       await Promise.all([
-        events.length > 0 ? log.append(events.map((e) => ({ key: eventKey(e), value: serializeEvent(e), headers: VALIDATED }))) : undefined,
+        records.length > 0 ? log.append(records) : undefined,
         letters.length > 0 ? deadLetters.append(letters.map(deadLetterRecord)) : undefined,
       ]);
     } catch (error) {
@@ -74,25 +81,55 @@ export function createIngestor(options: { log: EventLog; deadLetters: EventLog; 
         letters.push(letter);
         rejected.push({ line, errors, reason: letter.reason, deadLetterId: letter.id, ...(forbidden ? { forbidden } : {}) });
       };
+      const texts: string[] = [];
+      const numbers: number[] = [];
       for (const { line, text, invalid } of lines) {
-        if (invalid) {
-          reject(line, [invalid], text);
-          continue;
+        if (invalid) reject(line, [invalid], text);
+        else if (text.trim() !== '') {
+          texts.push(text);
+          numbers.push(line);
         }
-        if (text.trim() === '') continue;
-        const result = parseEventLine(text, catalog);
-        if (!result.ok) {
-          reject(line, result.errors, text);
-          continue;
-        }
-        const denied = guard?.(result.event) ?? null;
-        if (denied !== null) reject(line, [{ field: 'org', reason: denied }], text, true);
-        else events.push(result.event);
       }
-      await appendBoth(events, letters);
-      ingestEventsAccepted.inc({}, events.length);
+      // Chunks may be validated concurrently; they reach the log in call order,
+      // so events of one key keep the order they were submitted in.
+      const previous = appendTail;
+      let release!: () => void;
+      appendTail = new Promise<void>((r) => (release = r));
+      let validated;
+      try {
+        validated = await validation.validate(texts, numbers);
+      } catch (error) {
+        await previous;
+        release();
+        throw error;
+      }
+      for (const r of validated.rejected) reject(r.line, r.errors, r.raw);
+      const all = validated.canonical === '' ? [] : validated.canonical.split('\n');
+      const keys: string[] = [];
+      const values: string[] = [];
+      const ids: string[] = [];
+      for (let i = 0; i < all.length; i++) {
+        const denied = guard?.({ org: validated.orgs[i] }) ?? null;
+        if (denied !== null) reject(numbers[validated.indexes[i]], [{ field: 'org', reason: denied }], texts[validated.indexes[i]], true);
+        else {
+          keys.push(validated.keys[i]);
+          values.push(all[i]);
+          ids.push(validated.ids[i]);
+        }
+      }
+      // Reported, and dead-lettered, in the order of the input.
+      rejected.sort((a, b) => a.line - b.line);
+      const order = new Map(rejected.map((r, i) => [r.deadLetterId, i]));
+      letters.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+      try {
+        await previous;
+        await appendBoth({ keys, values }, letters);
+      } finally {
+        release();
+      }
+      ingestEventsAccepted.inc({}, values.length);
       ingestEventsRejected.inc({}, rejected.length);
-      return { accepted: events.length, rejected, ids: events.map((e) => e.id) };
+      return { accepted: values.length, rejected, ids };
     },
 
     async ingestEvents(input) {

@@ -10,6 +10,7 @@ import { getEmbeddedEventLog } from '../event-log/embedded/index.ts';
 import type { FrozenConfig } from '../config/config.ts';
 import { ContinuityError } from '../errors/registry.ts';
 import { createIngestor, type Ingestor } from '../ingest/accept.ts';
+import { adaptiveValidation } from '../ingest/validation/index.ts';
 import { deadLetterLoaderDefaults, startDeadLetterLoader } from '../processors/dead-letter-loader/index.ts';
 import { startEventsLoader } from '../processors/events-loader/index.ts';
 import { waitUntilIdle, type Loader } from '../processors/loader.ts';
@@ -98,7 +99,8 @@ export async function openPipeline(config: FrozenConfig, options: OpenOptions): 
     const catalog = loadCatalog({ extraOrgsFile: config.orgCatalogFile });
     if (options.logs !== false) logs = await openEventLogs(config);
     if (options.warehouse !== false) warehouse = await openWarehouse(config);
-    const ingestor = logs ? createIngestor({ log: logs.log, deadLetters: logs.deadLetters, catalog }) : null;
+    const validation = adaptiveValidation(catalog, { extraOrgsFile: config.orgCatalogFile });
+    const ingestor = logs ? createIngestor({ log: logs.log, deadLetters: logs.deadLetters, catalog, validation }) : null;
     const running: Processors[] = [];
 
     const pipeline: Pipeline = {
@@ -147,6 +149,7 @@ export async function openPipeline(config: FrozenConfig, options: OpenOptions): 
       },
       async close() {
         await Promise.allSettled(running.map((p) => p.stop()));
+        await validation.close();
         await Promise.allSettled([logs?.log.close(), logs?.deadLetters.close()]);
         await warehouse?.close();
         lock?.release();

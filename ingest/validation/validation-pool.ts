@@ -1,0 +1,100 @@
+/**
+ * Worker threads that validate input lines, so ingest uses every core: the main
+ * thread reads input and appends to the log while the workers parse, check and
+ * serialise. Chunks are handed out round-robin; results come back in order.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Catalog } from '../../schemas/index.ts';
+import { validateLines, type ValidatedLines } from './validate-lines.ts';
+
+export interface ValidationPoolOptions {
+  /** Worker threads. Default: the machine's cores (at least 1). */
+  size?: number;
+  /** The operator's extra org file, loaded by each worker as the main thread does. */
+  extraOrgsFile?: string;
+}
+
+export interface ValidationPool {
+  validate(texts: string[], lines: number[]): Promise<ValidatedLines>;
+  close(): Promise<void>;
+}
+
+/** The same contract on the calling thread: small inputs, tests, a pool of size 0. */
+export function inlineValidation(catalog: Catalog): ValidationPool {
+  return {
+    async validate(texts, lines) {
+      return validateLines(texts, lines, catalog);
+    },
+    async close() {},
+  };
+}
+
+export function createValidationPool(options: ValidationPoolOptions = {}): ValidationPool {
+  const size = Math.max(1, options.size ?? availableParallelism());
+  const workers: Worker[] = [];
+  const pending = new Map<number, { resolve(v: ValidatedLines): void; reject(e: Error): void }>();
+  let nextId = 0;
+  let turn = 0;
+  let failure: Error | null = null;
+  const busy: number[] = [];
+
+  for (let i = 0; i < size; i++) {
+    const worker = new Worker(new URL('./worker.mjs', import.meta.url), { workerData: { extraOrgsFile: options.extraOrgsFile } });
+    worker.on('message', (m: { id: number; result?: ValidatedLines; error?: string }) => {
+      const p = pending.get(m.id);
+      if (!p) return;
+      pending.delete(m.id);
+      if (--busy[i] === 0) worker.unref();
+      if (m.error !== undefined) p.reject(new Error(m.error));
+      else p.resolve(m.result!);
+    });
+    worker.on('error', (error) => {
+      failure = error;
+      for (const p of pending.values()) p.reject(error);
+      pending.clear();
+    });
+    // Idle workers must not keep a finished command alive; busy ones must.
+    worker.unref();
+    workers.push(worker);
+    busy.push(0);
+  }
+
+  return {
+    validate(texts, lines) {
+      if (failure) return Promise.reject(failure);
+      const id = nextId++;
+      const index = turn++ % workers.length;
+      const worker = workers[index];
+      if (busy[index]++ === 0) worker.ref();
+      return new Promise<ValidatedLines>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        worker.postMessage({ id, texts, lines });
+      });
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}
+
+/**
+ * Inline for small chunks (an HTTP request of a few events pays no thread
+ * hop), a worker pool, started on first need, for large ones.
+ */
+export function adaptiveValidation(catalog: Catalog, options: ValidationPoolOptions & { threshold?: number } = {}): ValidationPool {
+  const inline = inlineValidation(catalog);
+  const threshold = options.threshold ?? 2000;
+  let pool: ValidationPool | null = null;
+  return {
+    validate(texts, lines) {
+      if (texts.length < threshold) return inline.validate(texts, lines);
+      pool ??= createValidationPool(options);
+      return pool.validate(texts, lines);
+    },
+    async close() {
+      await pool?.close();
+      pool = null;
+    },
+  };
+}
