@@ -20,6 +20,22 @@ export const configSchema = z.object({
       port: z.coerce.number().int().min(0).max(65535).default(8080),
       /** Largest accepted request body, bytes. Default 16 MiB. */
       bodyLimitBytes: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
+      /** Most events (NDJSON lines or array elements) in one ingest request. Default 10,000. */
+      maxEventsPerRequest: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+      /** Events per second each token may send on average; 0 turns the limit off. Default 20,000. */
+      rateEventsPerSecond: z.coerce.number().min(0).default(20_000),
+      /** Events a token may send at once. Default 100,000. */
+      rateBurst: z.coerce.number().int().min(1).default(100_000),
+    })
+    .prefault({}),
+  auth: z
+    .object({
+      /** Tokens file (JSON or YAML list of { name, sha256, orgs, scopes }), re-read when it changes. */
+      tokensFile: z.string().min(1).optional(),
+      /** The same list inline. */
+      tokens: z.string().min(1).optional(),
+      /** Serve without tokens when none are configured: a developer's machine only. Default false. */
+      insecureDev: bool.default(false),
     })
     .prefault({}),
   clickhouse: z
@@ -83,7 +99,15 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
   const brokers = pick('KAFKA_BROKERS');
   return {
     dataDir: pick('CONTINUITY_DATA_DIR'),
-    http: { host: pick('CONTINUITY_HOST'), port: pick('CONTINUITY_PORT') as never },
+    http: {
+      host: pick('CONTINUITY_HOST'),
+      port: pick('CONTINUITY_PORT') as never,
+      bodyLimitBytes: pick('CONTINUITY_BODY_LIMIT_BYTES') as never,
+      maxEventsPerRequest: pick('CONTINUITY_MAX_EVENTS_PER_REQUEST') as never,
+      rateEventsPerSecond: pick('CONTINUITY_RATE_EVENTS_PER_SECOND') as never,
+      rateBurst: pick('CONTINUITY_RATE_BURST') as never,
+    },
+    auth: { tokensFile: pick('CONTINUITY_TOKENS_FILE'), tokens: pick('CONTINUITY_TOKENS') },
     clickhouse: {
       url: pick('CLICKHOUSE_URL'),
       username: pick('CLICKHOUSE_USER'),

@@ -4,7 +4,13 @@ import { ContinuityError, isContinuityError } from './registry.ts';
 
 export function continuityErrorHandler(options: { bodyLimitBytes: number }) {
   return (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
-    if (isContinuityError(error)) return reply.code(error.status).send(error.toJSON());
+    if (isContinuityError(error)) {
+      // Retriable refusals say when to come back: the rate limiter knows; for an unavailable log, a second.
+      const retryAfter = (error.details as { retry_after_seconds?: unknown } | undefined)?.retry_after_seconds;
+      if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+      else if (error.retriable && error.status === 503) reply.header('retry-after', '1');
+      return reply.code(error.status).send(error.toJSON());
+    }
     const e = error as FastifyError;
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.code(413).send(new ContinuityError('CONT_ERR_INGEST_BODY_TOO_LARGE', `request body exceeds ${options.bodyLimitBytes} bytes; split it into smaller requests`).toJSON());

@@ -69,3 +69,5 @@ export const processorDuplicatesDropped = metrics.counter('continuity_processor_
 export const processorEventsDeadLettered = metrics.counter('continuity_processor_events_dead_lettered_total', 'Log records the processor could not load');
 export const processorBatches = metrics.counter('continuity_processor_batches_total', 'Batches written to the warehouse');
 export const processorLagEvents = metrics.gauge('continuity_processor_lag_events', 'Records in the log not yet committed by the processor group');
+export const ingestRateLimited = metrics.counter('continuity_ingest_requests_rate_limited_total', 'Ingest requests refused with 429 because the token used its rate');
+export const authRequestsRefused = metrics.counter('continuity_auth_requests_refused_total', 'Requests refused for a missing, unknown or insufficient token, by error code');

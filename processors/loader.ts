@@ -99,19 +99,19 @@ function joinRows(rows: Row[]): Buffer {
  * widen the lookup to everything in between.
  */
 export function timeWindows(times: number[], gapMs = 3_600_000, maxWindows = 32): [number, number][] {
+  if (times.length === 0) return [];
   const sorted = Float64Array.from(times).sort();
+  // Split at the widest gaps above `gapMs`, at most maxWindows - 1 of them.
+  const gaps: number[] = [];
+  for (let i = 1; i < sorted.length; i++) if (sorted[i] - sorted[i - 1] > gapMs) gaps.push(i);
+  const splits = gaps.length < maxWindows ? gaps : gaps.sort((a, b) => sorted[b] - sorted[b - 1] - (sorted[a] - sorted[a - 1])).slice(0, maxWindows - 1).sort((a, b) => a - b);
   const windows: [number, number][] = [];
-  for (const t of sorted) {
-    const last = windows[windows.length - 1];
-    if (last && t - last[1] <= gapMs) last[1] = t;
-    else windows.push([t, t]);
+  let start = 0;
+  for (const at of splits) {
+    windows.push([sorted[start], sorted[at - 1]]);
+    start = at;
   }
-  while (windows.length > maxWindows) {
-    // Merge the two windows closest to each other.
-    let best = 0;
-    for (let i = 1; i < windows.length - 1; i++) if (windows[i + 1][0] - windows[i][1] < windows[best + 1][0] - windows[best][1]) best = i;
-    windows.splice(best, 2, [windows[best][0], windows[best + 1][1]]);
-  }
+  windows.push([sorted[start], sorted[sorted.length - 1]]);
   return windows;
 }
 

@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import { type Catalog, SERVICES } from './catalog.ts';
 import { listed, oneOf, reason, shown } from './reasons.ts';
+import { CUSTOMER_REF_PATTERN, describeCustomerRef, PSEUDONYM_HINT, rawCustomerRefReason } from './customer-ref.ts';
 import { checkDate, checkDateTime, DATE_PATTERN, DATE_TIME_PATTERN, MAX_YEAR, MIN_YEAR } from './time.ts';
 
 export const EVENT_TYPES = [
@@ -239,13 +240,26 @@ function envelopeFields(catalog: Catalog, forJsonSchema: boolean) {
     .default(1)
     .meta({ description: 'Person-times or items the event stands for; a daily report of 1,000,000 deferrals is one event.' });
 
-  const refError = (iss: { input?: unknown }) => reason('a string of 1 to 128 characters', iss.input);
+  // The offending value is never shown: it may be the very identifier the rule protects.
+  const refError = (iss: { input?: unknown }) =>
+    iss.input === undefined ? 'required (expected a string of 1 to 128 characters)' : `must be a string of 1 to 128 characters (got ${describeCustomerRef(iss.input)})`;
   const customer_ref = z
     .string({ error: refError })
     .min(1, { error: refError })
     .max(128, { error: refError })
+    .superRefine((value, ctx) => {
+      if (value.length < 1 || value.length > 128) return; // reported by min/max
+      const message =
+        rawCustomerRefReason(value) ??
+        (CUSTOMER_REF_PATTERN.test(value) ? null : `must be printable ASCII without spaces, as a keyed pseudonym is (got ${describeCustomerRef(value)}); ${PSEUDONYM_HINT}`);
+      if (message !== null) ctx.addIssue({ code: 'custom', message, input: value });
+    })
     .optional()
-    .meta({ description: 'Pseudonymous customer key, never a raw account number.' });
+    .meta({
+      pattern: CUSTOMER_REF_PATTERN.source,
+      description:
+        'Pseudonymous customer key, never a raw account number: base64url(HMAC-SHA256(key, account number)) with a key the producer keeps. Values that look like a phone, account, card or ID-card number or an email address are rejected.',
+    });
 
   const sourceError = (iss: { input?: unknown }) => reason('a non-empty string of at most 128 characters', iss.input);
   const source = z.string({ error: sourceError }).min(1, { error: sourceError }).max(128, { error: sourceError }).meta({ description: 'Producing system, for audit.' });

@@ -92,9 +92,18 @@ export function parseEventLine(line: string, catalog?: Catalog): ValidationResul
   try {
     input = JSON.parse(line);
   } catch (error) {
-    return { ok: false, errors: [{ field: '$', reason: `not valid JSON: ${(error as Error).message}` }] };
+    return { ok: false, errors: [{ field: '$', reason: `not valid JSON: ${jsonErrorReason((error as Error).message)}` }] };
   }
   return validateEvent(input, catalog);
+}
+
+/**
+ * V8 quotes the start of the input in some JSON errors ("Unexpected token 'x',
+ * "{…"... is not valid JSON"). The input may carry customer data and reasons
+ * are shown in terminals and responses, so the quote is cut.
+ */
+function jsonErrorReason(message: string): string {
+  return message.replace(/, ".*"(?:\.\.\.)? is not valid JSON$/s, '');
 }
 
 /** "region: …; quantity: …", for logs and single-line messages. */

@@ -3,7 +3,7 @@
  * chDB holds `<data-dir>/LOCK`; a running service also writes
  * `<data-dir>/service.json` so other commands reach the data through it.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ContinuityError } from '../errors/registry.ts';
 
@@ -68,10 +68,16 @@ export interface ServiceInfo {
   pid: number;
   url: string;
   startedAt: string;
+  /** A token of this run for the commands of this machine (the file is readable by its owner only). */
+  token?: string;
 }
 
 export function writeServiceInfo(dataDir: string, info: ServiceInfo) {
-  writeFileSync(join(resolve(dataDir), 'service.json'), JSON.stringify(info, null, 2));
+  // Written aside and renamed, so a reader never sees half of it and the mode holds even over a stale file.
+  const path = join(resolve(dataDir), 'service.json');
+  const temp = `${path}.${process.pid}.tmp`;
+  writeFileSync(temp, JSON.stringify(info, null, 2), { mode: 0o600 });
+  renameSync(temp, path);
 }
 
 export function removeServiceInfo(dataDir: string) {

@@ -7,16 +7,43 @@ import type { FrozenConfig } from '../config/config.ts';
 import { continuityErrorHandler } from '../errors/http-error-handler.ts';
 import { ingestPlugin } from '../ingest/http/index.ts';
 import { metrics, processorLagEvents } from '../observability/metrics.ts';
+import { loadCatalog } from '../schemas/index.ts';
+import { installAuth, openServiceAuth, type ServiceAuth, type TokenStore } from './auth/index.ts';
 import { removeServiceInfo, writeServiceInfo } from './data-dir.ts';
 import { openPipeline, type Pipeline, type Processors } from './pipeline.ts';
 import { sqlRoute } from './sql-route.ts';
 
-export async function buildApp(pipeline: Pipeline, options: { bodyLimitBytes: number; logger?: boolean }): Promise<FastifyInstance> {
+export interface AppOptions {
+  bodyLimitBytes: number;
+  /** Most events per ingest request. Default 10,000. */
+  maxEventsPerRequest?: number;
+  /** Per-token rate of events (0: off). Default 20,000/s, bursts of 100,000. */
+  rateEventsPerSecond?: number;
+  rateBurst?: number;
+  /** Tokens to enforce; null or absent: every route open (insecure development mode). */
+  tokens?: TokenStore | null;
+  /**
+   * Fastify's request logger. Off by default; when on, it logs method, URL and
+   * status, never bodies, so no event payload or customer_ref reaches a log.
+   */
+  logger?: boolean;
+}
+
+export async function buildApp(pipeline: Pipeline, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimitBytes });
 
   app.setErrorHandler(continuityErrorHandler({ bodyLimitBytes: options.bodyLimitBytes }));
+  const auth = installAuth(app, {
+    tokens: options.tokens ?? null,
+    limits: { ratePerSecond: options.rateEventsPerSecond ?? 20_000, burst: options.rateBurst ?? 100_000 },
+  });
 
-  await app.register(ingestPlugin, { ingestor: pipeline.ingestor, bodyLimitBytes: options.bodyLimitBytes });
+  await app.register(ingestPlugin, {
+    ingestor: pipeline.ingestor,
+    bodyLimitBytes: options.bodyLimitBytes,
+    maxEventsPerRequest: options.maxEventsPerRequest,
+    admit: auth.admitIngest,
+  });
   await app.register(sqlRoute, { warehouse: pipeline.warehouse });
 
   app.get('/healthz', async () => ({ ok: true }));
@@ -38,33 +65,59 @@ export interface RunningService {
   readonly app: FastifyInstance;
   readonly pipeline: Pipeline;
   readonly processors: Processors;
+  /** The tokens in force (null: insecure development mode) and this run's local token. */
+  readonly auth: ServiceAuth;
   close(): Promise<void>;
 }
 
-export async function startService(config: FrozenConfig, options: { purpose?: string } = {}): Promise<RunningService> {
-  const pipeline = await openPipeline(config, { purpose: options.purpose ?? 'continuity serve' });
+export interface StartOptions {
+  purpose?: string;
+  /** With no tokens configured, run on the generated local token alone instead of refusing (the demo). */
+  localTokenOnly?: boolean;
+}
+
+export async function startService(config: FrozenConfig, options: StartOptions = {}): Promise<RunningService> {
+  // Refuse before touching the data directory.
+  const knownOrgs = new Set(loadCatalog({ extraOrgsFile: config.orgCatalogFile }).orgCodes);
+  const auth = openServiceAuth(config, { knownOrgs, localTokenOnly: options.localTokenOnly });
+  let pipeline: Pipeline;
+  try {
+    pipeline = await openPipeline(config, { purpose: options.purpose ?? 'continuity serve' });
+  } catch (error) {
+    auth.close();
+    throw error;
+  }
   let app: FastifyInstance | null = null;
   try {
     const processors = await pipeline.startProcessors();
-    app = await buildApp(pipeline, { bodyLimitBytes: config.http.bodyLimitBytes });
+    app = await buildApp(pipeline, {
+      bodyLimitBytes: config.http.bodyLimitBytes,
+      maxEventsPerRequest: config.http.maxEventsPerRequest,
+      rateEventsPerSecond: config.http.rateEventsPerSecond,
+      rateBurst: config.http.rateBurst,
+      tokens: auth.tokens,
+    });
     const address = await app.listen({ host: config.http.host, port: config.http.port });
     const url = address.replace('[::1]', 'localhost');
-    writeServiceInfo(config.dataDir, { pid: process.pid, url, startedAt: new Date().toISOString() });
+    writeServiceInfo(config.dataDir, { pid: process.pid, url, startedAt: new Date().toISOString(), ...(auth.localToken ? { token: auth.localToken } : {}) });
     let closed = false;
     return {
       url,
       app,
       pipeline,
       processors,
+      auth,
       async close() {
         if (closed) return;
         closed = true;
         removeServiceInfo(config.dataDir);
+        auth.close();
         await app!.close();
         await pipeline.close();
       },
     };
   } catch (error) {
+    auth.close();
     await app?.close();
     await pipeline.close();
     throw error;

@@ -15,9 +15,13 @@ export function randomName(prefix = 't'): string {
   return `${prefix}_${randomBytes(6).toString('hex')}`;
 }
 
-/** Configuration of a test pipeline: its own data dir, no environment leaking in. */
+/**
+ * Configuration of a test pipeline: its own data dir, no environment leaking in.
+ * A service started from it runs without tokens (`insecureDev`) unless the
+ * test gives `auth` itself.
+ */
 export function testConfig(dataDir: string, overrides: ConfigInput = {}): FrozenConfig {
-  return loadConfig({ dataDir, http: { port: 0 }, ...overrides }, {});
+  return loadConfig({ dataDir, http: { port: 0 }, auth: { insecureDev: true }, ...overrides }, {});
 }
 
 export const projectRoot = new URL('..', import.meta.url).pathname;

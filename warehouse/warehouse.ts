@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { join, resolve } from 'node:path';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { ContinuityError } from '../errors/registry.ts';
+import { guardChdbConnection } from './chdb-guard.ts';
 
 export interface WarehouseOptions {
   /** Directory of the embedded chDB data; used when `url` is absent. Default `./data/warehouse`. */
@@ -85,7 +86,7 @@ export async function getWarehouse(options: WarehouseOptions = {}): Promise<Ware
     mkdirSync(path, { recursive: true });
     // Loaded lazily: a server deployment never needs the native engine.
     const { createChdbConnection } = await import('chdb/connection');
-    client = createClient({ connection: createChdbConnection({ path }) as never });
+    client = createClient({ connection: guardChdbConnection(createChdbConnection({ path })) as never });
     rawInsert = fileInsert(client, join(path, '_inserts'));
   }
   return wrap(client, kind, database, rawInsert);

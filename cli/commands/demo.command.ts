@@ -13,7 +13,8 @@ export function register(program: Command) {
     .option('--exit', 'stop after the figures are printed instead of serving')
     .action(async (flags: CommonFlags & { exit?: boolean }) => {
       const config = configFrom(flags);
-      const service = await startService(config, { purpose: 'continuity demo' });
+      // Out of the box: with no tokens configured, the demo runs on a token it makes and prints.
+      const service = await startService(config, { purpose: 'continuity demo', localTokenOnly: true });
       try {
         const events = [...seedScenario()];
         const progress = progressReporter('demo');
@@ -28,6 +29,11 @@ export function register(program: Command) {
         console.log(`Loaded the seed scenario: ${events.length.toLocaleString('en-US')} events (re-running adds nothing: ids are stable, duplicates are dropped).`);
         console.log(renderSeedSummary(await computeSeedFigures(service.pipeline.warehouse)));
         console.log(`\nService: ${service.url}   (dashboards at ${service.url}/ , SQL: continuity sql "SELECT …")`);
+        if (service.auth.localToken) {
+          console.log(`Token of this run (every org; ingest and sql): ${service.auth.localToken}`);
+          console.log(`  curl -H 'Authorization: Bearer ${service.auth.localToken}' -H 'content-type: application/json' ${service.url}/v1/sql -d '{"query":"SELECT count() FROM events"}'`);
+          console.log(`  Commands on this machine find it in ${config.dataDir}/service.json; it stops working when the demo stops.`);
+        }
         if (flags.exit) return;
         console.log('Serving; Ctrl-C to stop.');
         await waitForSignal();

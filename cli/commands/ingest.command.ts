@@ -1,15 +1,17 @@
 import type { Command } from 'commander';
 import { ingestFile } from './ingest.ts';
 import { withCommon, configFrom, type CommonFlags } from '../common.ts';
+import { TOKEN_OPTION_HELP } from '../service-auth.ts';
 
 export function register(program: Command) {
   withCommon(program.command('ingest'))
     .description('validate an NDJSON file (or - for stdin) and append it to the event log; bad lines are reported and dead-lettered')
     .argument('<file>', 'NDJSON file, or - for standard input')
     .option('--json', 'print the summary as JSON')
-    .action(async (file: string, flags: CommonFlags & { json?: boolean }) => {
+    .option('--token <token>', TOKEN_OPTION_HELP)
+    .action(async (file: string, flags: CommonFlags & { json?: boolean; token?: string }) => {
       const config = configFrom(flags);
-      const summary = await ingestFile(config, file);
+      const summary = await ingestFile(config, file, { token: flags.token });
       if (flags.json) console.log(JSON.stringify({ lines: summary.lines, accepted: summary.accepted, rejected: summary.rejected }));
       else {
         for (const r of summary.rejected.slice(0, 50)) console.error(`line ${r.line}: ${r.reason}`);

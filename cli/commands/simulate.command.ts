@@ -6,6 +6,7 @@ import { runningService } from '../../service/data-dir.ts';
 import { openPipeline } from '../../service/pipeline.ts';
 import { progressReporter } from '../progress.ts';
 import { withCommon, configFrom, type CommonFlags } from '../common.ts';
+import { authHeaders, TOKEN_OPTION_HELP, tokenFor } from '../service-auth.ts';
 
 function* scenarioEvents(scenario: string, count: number, seed: number): Iterable<ContinuityEvent> {
   if (scenario === 'seed') yield* seedScenario();
@@ -20,7 +21,8 @@ export function register(program: Command) {
     .option('--events <n>', 'events of the realistic scenario', '100000')
     .option('--seed <n>', 'random seed of the realistic scenario', '1')
     .option('--ingest', 'append to the event log (through the running service when there is one) instead of printing')
-    .action(async (flags: CommonFlags & { scenario: string; events: string; seed: string; ingest?: boolean }) => {
+    .option('--token <token>', TOKEN_OPTION_HELP)
+    .action(async (flags: CommonFlags & { scenario: string; events: string; seed: string; ingest?: boolean; token?: string }) => {
       const events = scenarioEvents(flags.scenario, Number(flags.events), Number(flags.seed));
       if (!flags.ingest) {
         let buffer = '';
@@ -43,8 +45,21 @@ export function register(program: Command) {
       const flush = async () => {
         if (batch.length === 0) return;
         if (service) {
-          const response = await fetch(`${service.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', 'x-continuity-origin': `simulate:${flags.scenario}` }, body: batch.map(serializeEvent).join('\n') });
-          if (!response.ok) throw new Error(`service answered ${response.status}: ${await response.text()}`);
+          const body = batch.map(serializeEvent).join('\n');
+          for (let attempt = 1; ; attempt++) {
+            const response = await fetch(`${service.url}/v1/events`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/x-ndjson', 'x-continuity-origin': `simulate:${flags.scenario}`, ...authHeaders(tokenFor(service, flags)) },
+              body,
+            });
+            if (response.ok) break;
+            // Rate-limited: the same batch is safe to send again (ids dedupe).
+            if (response.status === 429 && attempt < 30) {
+              await new Promise((r) => setTimeout(r, Number(response.headers.get('retry-after') ?? 1) * 1000));
+              continue;
+            }
+            throw new Error(`service answered ${response.status}: ${await response.text()}`);
+          }
         } else await pipeline!.ingestor.ingestEvents(batch);
         total += batch.length;
         batch = [];

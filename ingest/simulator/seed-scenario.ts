@@ -429,7 +429,11 @@ function crGasRepairs(): ContinuityEvent[] {
       const arrived = dispatched + (urgent ? rng.int(12 * 60, 40 * 60) : rng.int(30 * 60, 150 * 60));
       const completed = arrived + (leak ? rng.int(20 * 60, 90 * 60) : rng.int(25 * 60, 120 * 60));
       const order_id = `CRG-${b.region}-${b.day.replaceAll('-', '')}-${String(n + 1).padStart(3, '0')}`;
-      const customer_ref = `crg-${rng.uint32().toString(16).padStart(8, '0')}${rng.uint32().toString(16).padStart(8, '0')}`;
+      // Same draws as before, spelled as base64url: 16 hex digits are sometimes all digits, which reads as a raw account number.
+      const ref = Buffer.alloc(8);
+      ref.writeUInt32BE(rng.uint32(), 0);
+      ref.writeUInt32BE(rng.uint32(), 4);
+      const customer_ref = `crg-${ref.toString('base64url')}`;
       const data = { order_id, kind, priority: urgent ? 'urgent' : 'normal' } as const;
       const steps = [
         ['repair.reported', start],

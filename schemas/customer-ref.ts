@@ -1,0 +1,45 @@
+/**
+ * `customer_ref` must be a pseudonym. A value that looks like what it should
+ * hide (a phone, account, card or ID-card number, an email address) is refused
+ * before it reaches the log, so the raw identifier never lands in the
+ * warehouse. The reasons never repeat the value: they end up in responses,
+ * terminals and the dead-letter `reason` column.
+ *
+ * Producers derive the pseudonym with a key only they hold:
+ * `customer_ref = base64url(HMAC-SHA256(key, account_number))` (43 characters).
+ * A 64-character hex digest is accepted as well.
+ */
+
+/** Printable ASCII without spaces: what base64url, hex and prefixed ids use. */
+export const CUSTOMER_REF_PATTERN = /^[\x21-\x7E]{1,128}$/;
+
+export const PSEUDONYM_HINT = 'send a keyed pseudonym instead, e.g. base64url(HMAC-SHA256(key, account number)) (see README, "Operating safely")';
+
+// Separators people put inside phone, account and card numbers.
+const SEPARATORS = /[\s\-.()/]/g;
+const HEX_DIGEST = /^(?:[0-9a-f]{32,}|[0-9A-F]{32,})$/;
+
+/** Why `value` looks like a raw identifier rather than a pseudonym, or null. */
+export function rawCustomerRefReason(value: string): string | null {
+  if (value.includes('@')) return `looks like an email address; ${PSEUDONYM_HINT}`;
+  const compact = value.replace(SEPARATORS, '');
+  if (/^(?:\+?86|0086)?1[3-9]\d{9}$/.test(compact)) return `looks like a mobile phone number; ${PSEUDONYM_HINT}`;
+  if (/^\d{17}[\dXx]$/.test(compact) || /^\d{15}$/.test(compact)) return `looks like an ID card number; ${PSEUDONYM_HINT}`;
+  if (/^\+?\d{6,}$/.test(compact)) return `is ${compact.replace('+', '').length} digits, like an account, phone or card number; ${PSEUDONYM_HINT}`;
+  // "acct-6222021234567890": a raw number behind a short label.
+  if (/^[A-Za-z]{1,12}[-_:#]?\d{10,}$/.test(value)) return `is a label and a long run of digits, like an account number; ${PSEUDONYM_HINT}`;
+  if (!HEX_DIGEST.test(value)) {
+    const run = /\d{16,}/.exec(value);
+    if (run) return `contains a run of ${run[0].length} digits, like a card or account number; ${PSEUDONYM_HINT}`;
+  }
+  return null;
+}
+
+/** How a rejected customer_ref is shown: its kind and length, never its content. */
+export function describeCustomerRef(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return value.length === 0 ? '""' : `a string of ${value.length} characters`;
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
