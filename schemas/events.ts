@@ -74,6 +74,29 @@ const suspensionWaivedV1 = z.strictObject(
   { error: (iss) => reason('an object with the fields of suspension.waived', iss.input) },
 );
 
+// ---------------------------------------------------------------- data, v2
+
+/**
+ * Who the service was kept on for, as the commitments name them: people on the
+ * front line of epidemic control (疫情防控一线人员), customers in high-incidence
+ * areas (疫情高发区用户), households affected by the epidemic with difficulty
+ * paying (受疫情影响、交费有困难的居民用户), facilities of epidemic control such
+ * as hospitals and isolation sites (防疫有关重点用户). `unspecified`: the
+ * producer did not say; every v1 event is upcast to it.
+ */
+export const BENEFICIARIES = ['frontline', 'epidemic_area', 'resident', 'epidemic_facility', 'unspecified'] as const;
+export type Beneficiary = (typeof BENEFICIARIES)[number];
+
+const suspensionWaivedV2 = z.strictObject(
+  {
+    ...suspensionWaivedV1.shape,
+    beneficiary: z
+      .enum(BENEFICIARIES, { error: (iss) => (iss.input === undefined ? `required (one of ${BENEFICIARIES.join(', ')})` : oneOf(BENEFICIARIES, iss.input)) })
+      .meta({ description: 'Who the service was kept on for; unspecified when the producer does not know (v1 events are upcast to it).' }),
+  },
+  { error: (iss) => reason('an object with the fields of suspension.waived', iss.input) },
+);
+
 const disconnectionDeferredV1 = z.strictObject(
   {
     service,
@@ -117,7 +140,7 @@ function repairV1(type: string) {
 
 /** Data schemas per type; index 0 is version 1, the last entry is the latest version. */
 export const DATA_SCHEMAS = {
-  'suspension.waived': [suspensionWaivedV1],
+  'suspension.waived': [suspensionWaivedV1, suspensionWaivedV2],
   'disconnection.deferred': [disconnectionDeferredV1],
   'late_fee.waived': [lateFeeWaivedV1],
   'online.transaction': [onlineTransactionV1],
@@ -132,6 +155,11 @@ export type EventData<T extends EventType> = z.output<Last<(typeof DATA_SCHEMAS)
 
 export function latestSchemaVersion(type: EventType): number {
   return DATA_SCHEMAS[type].length;
+}
+
+/** The highest schema version of any type: the catalog's version, what the newest JSON Schema file is named after. */
+export function catalogVersion(): number {
+  return Math.max(...EVENT_TYPES.map(latestSchemaVersion));
 }
 
 export function knownSchemaVersions(type: EventType): number[] {
@@ -153,7 +181,12 @@ export type Upcaster = (event: VersionedEvent) => VersionedEvent;
  * `upcasters[type][n]` lifts a version-n event of `type` to n + 1. Every
  * version below the latest needs one; `upcasters.unit.spec` checks that.
  */
-export const upcasters: { readonly [T in EventType]?: Readonly<Record<number, Upcaster>> } = {};
+export const upcasters: { readonly [T in EventType]?: Readonly<Record<number, Upcaster>> } = {
+  'suspension.waived': {
+    // v1 did not say who the service was kept on for.
+    1: (event) => ({ ...event, data: { ...event.data, beneficiary: 'unspecified' } }),
+  },
+};
 
 /** Applies upcasters from the event's version up to `latest` (the type's latest by default). */
 export function upcast(event: VersionedEvent, registry: typeof upcasters = upcasters, latest = latestSchemaVersion(event.type)): VersionedEvent {
@@ -294,7 +327,7 @@ export interface EventSchemas {
   readonly byType: { readonly [T in EventType]: readonly z.ZodType<unknown>[] };
   /** The envelope alone, for events whose type or version is not known: their data cannot be checked. */
   readonly envelope: z.ZodType<unknown>;
-  /** All types in their given version, discriminated by `type`; what the JSON Schema shows. */
+  /** Every type in catalog version `version` (its own latest where it has fewer), discriminated by `type`; what the JSON Schema shows. */
   union(version: number): z.ZodType<unknown>;
 }
 
@@ -320,10 +353,11 @@ export function buildEventSchemas(catalog: Catalog, options: { forJsonSchema?: b
     byType,
     envelope,
     union(version) {
+      if (!Number.isInteger(version) || version < 1 || version > catalogVersion()) throw new Error(`the catalog has no schema version ${version} (latest: ${catalogVersion()})`);
+      // Catalog version n: each type in its version n, or its latest when it has fewer.
       const options = EVENT_TYPES.map((type) => {
-        const data = DATA_SCHEMAS[type][version - 1];
-        if (data === undefined) throw new Error(`${type} has no schema version ${version}`);
-        return buildEventSchema(type, version, data, fields);
+        const v = Math.min(version, latestSchemaVersion(type));
+        return buildEventSchema(type, v, DATA_SCHEMAS[type][v - 1], fields);
       });
       return z.discriminatedUnion('type', options as unknown as [ReturnType<typeof buildEventSchema>, ...ReturnType<typeof buildEventSchema>[]]);
     },

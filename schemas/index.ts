@@ -18,6 +18,9 @@ export {
   type Service,
 } from './catalog.ts';
 export {
+  type Beneficiary,
+  BENEFICIARIES,
+  catalogVersion,
   CHANNELS,
   type ContinuityEvent,
   DATA_SCHEMAS,

@@ -72,7 +72,9 @@ describe('validateEvent: accepts', () => {
     it(`a valid ${type}`, () => {
       const result = validateEvent(valid(type));
       assert.equal(result.ok, true, result.ok ? '' : formatFieldErrors(result.errors));
-      assert.deepEqual(result.ok && result.event, { ...valid(type) });
+      // A v1 suspension.waived comes back upcast to v2.
+      const expected = type === 'suspension.waived' ? { ...valid(type), schema_version: 2, data: { ...DATA[type], beneficiary: 'unspecified' } } : { ...valid(type) };
+      assert.deepEqual(result.ok && result.event, expected);
     });
   }
 
@@ -141,7 +143,8 @@ describe('validateEvent: rejects', () => {
   });
 
   it('schema_version that is not a known integer ≥ 1', () => {
-    assert.deepEqual(errorsOf(valid('suspension.waived', { schema_version: 2 })), [{ field: 'schema_version', reason: 'unknown version 2 for suspension.waived (known: 1)' }]);
+    assert.deepEqual(errorsOf(valid('suspension.waived', { schema_version: 3 })), [{ field: 'schema_version', reason: 'unknown version 3 for suspension.waived (known: 1, 2)' }]);
+    assert.deepEqual(errorsOf(valid('late_fee.waived', { schema_version: 2 })), [{ field: 'schema_version', reason: 'unknown version 2 for late_fee.waived (known: 1)' }]);
     rejects(valid('suspension.waived', { schema_version: 0 }), 'schema_version', 'must be an integer ≥ 1 (got 0)');
     rejects(valid('suspension.waived', { schema_version: '1' }), 'schema_version', 'must be an integer ≥ 1 (got "1")');
     rejects(valid('suspension.waived', { schema_version: 1.5 }), 'schema_version', 'must be an integer ≥ 1 (got 1.5)');
@@ -339,10 +342,11 @@ describe('serializeEvent and eventKey', () => {
 });
 
 describe('schema versions', () => {
-  it('every type is at version 1 today', () => {
+  it('suspension.waived is at version 2, every other type at version 1', () => {
     for (const type of EVENT_TYPES) {
-      assert.equal(latestSchemaVersion(type), 1);
-      assert.deepEqual(knownSchemaVersions(type), [1]);
+      const latest = type === 'suspension.waived' ? 2 : 1;
+      assert.equal(latestSchemaVersion(type), latest, type);
+      assert.deepEqual(knownSchemaVersions(type), latest === 2 ? [1, 2] : [1]);
     }
   });
 

@@ -7,7 +7,7 @@
  * Deterministic for a (count, seed, options), and memory-bounded: only open
  * work orders are held, never the stream.
  */
-import { CHANNELS, type ContinuityEvent, defaultCatalog, ONLINE_KINDS, type Service } from '../../schemas/index.ts';
+import { type Beneficiary, CHANNELS, type ContinuityEvent, defaultCatalog, latestSchemaVersion, ONLINE_KINDS, type Service } from '../../schemas/index.ts';
 import { CR_GAS_HUBEI, CR_GAS_OTHER_CITIES, CSG_PROVINCES, GUANGDONG, MAINLAND_PROVINCES, PROVINCE_POPULATION, SGCC_PROVINCES, SHANGHAI, SHENZHEN } from './geography.ts';
 import { uuidV5 } from './ids.ts';
 import { Rng, WeightedPicker } from './random.ts';
@@ -116,6 +116,12 @@ const CHANNEL_PICKER = new WeightedPicker<(typeof CHANNELS)[number]>([
   ['counter', 10],
 ]);
 const REASONS = ['疫情防控期间欠费不停', '疫情防控一线人员', '疫情高发区用户', '困难群众', '封控区居民'];
+const BENEFICIARY_OF_REASON: Readonly<Record<string, Beneficiary>> = {
+  疫情防控一线人员: 'frontline',
+  疫情高发区用户: 'epidemic_area',
+  困难群众: 'resident',
+  封控区居民: 'epidemic_area',
+};
 
 const SOURCES: Readonly<Record<string, readonly [billing: string, app: string, workorder: string]>> = {
   'china-mobile': ['china-mobile-boss', 'china-mobile-app', 'china-mobile-workorder'],
@@ -334,6 +340,9 @@ export function* realisticEvents(count: number, seed = 1, options: RealisticOpti
           const data: Record<string, unknown> = { service: p.service };
           if (rng.chance(0.7)) data.arrears_cny = money(quantity * rng.between(20, 600));
           if (rng.chance(0.3)) data.reason = rng.pick(REASONS);
+          // From the reason, so the draws (and every other event) stay as they were before v2.
+          data.beneficiary = BENEFICIARY_OF_REASON[data.reason as string] ?? 'unspecified';
+          event.schema_version = latestSchemaVersion('suspension.waived');
           event.source = p.billing;
           event.data = data;
           break;

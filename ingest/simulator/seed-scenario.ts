@@ -7,7 +7,7 @@
  * UUIDv5 of ("seed", part, index), so re-running yields the same events, and
  * changing one part leaves the others' ids alone.
  */
-import { type ContinuityEvent, defaultCatalog, type EventData, type EventType } from '../../schemas/index.ts';
+import { type ContinuityEvent, defaultCatalog, type EventData, type EventType, latestSchemaVersion } from '../../schemas/index.ts';
 import { allocate } from './allocate.ts';
 import {
   CR_GAS_HUBEI,
@@ -45,7 +45,7 @@ function finish(part: string, drafts: Draft[]): ContinuityEvent[] {
     const event: Record<string, unknown> = {
       id: uuidV5(`${SEED_SCENARIO_NAME}:${part}:${i}`),
       type: d.type,
-      schema_version: 1,
+      schema_version: latestSchemaVersion(d.type),
       occurred_at: d.occurred_at,
       org: d.org,
       region: d.region,
@@ -120,7 +120,10 @@ function telecomSuspensions(): ContinuityEvent[] {
       region: b.region,
       quantity: b.quantity,
       source: TELECOM_SOURCE[b.org],
-      data: { service: 'telecom', reason: b.region === HUBEI ? '疫情高发区用户欠费不停机' : '疫情防控一线人员欠费不停机' },
+      data:
+        b.region === HUBEI
+          ? { service: 'telecom', reason: '疫情高发区用户欠费不停机', beneficiary: 'epidemic_area' }
+          : { service: 'telecom', reason: '疫情防控一线人员欠费不停机', beneficiary: 'frontline' },
     }),
   );
   return finish('telecom_suspension_waived', drafts);
@@ -230,7 +233,8 @@ function sgccNoDisconnection(): ContinuityEvent[] {
       region: b.region,
       quantity: b.quantity,
       source: 'sgcc-sg186-marketing',
-      data: { service: 'power', arrears_cny: yuan(b.quantity * 140 * rng.jitter(0.3)), reason: '疫情防控期间欠费不停电' },
+      // "针对疫情防控一线，两大电网企业采取“欠费不停电”等举措"
+      data: { service: 'power', arrears_cny: yuan(b.quantity * 140 * rng.jitter(0.3)), reason: '疫情防控期间欠费不停电', beneficiary: 'frontline' },
     }),
   );
   return finish('sgcc_no_disconnection_2020', drafts);
@@ -252,7 +256,7 @@ function shanghai2022(): ContinuityEvent[] {
       region: SHANGHAI,
       quantity: b.quantity,
       source: 'sgcc-sh-marketing',
-      data: { service: 'power', arrears_cny: yuan(b.quantity * 185 * rng.jitter(0.25)), reason: '受疫情影响交费有困难的居民用户欠费不停电' },
+      data: { service: 'power', arrears_cny: yuan(b.quantity * 185 * rng.jitter(0.25)), reason: '受疫情影响交费有困难的居民用户欠费不停电', beneficiary: 'resident' },
     }),
   );
   const waivers = spread(
@@ -306,7 +310,7 @@ function csgNoDisconnection(): ContinuityEvent[] {
       region: b.region,
       quantity: b.quantity,
       source: sources[b.org],
-      data: { service: 'power', arrears_cny: yuan(b.quantity * 120 * rng.jitter(0.3)), reason: '居民用电客户、防疫有关重点用户欠费不停电' },
+      data: { service: 'power', arrears_cny: yuan(b.quantity * 120 * rng.jitter(0.3)), reason: '居民用电客户、防疫有关重点用户欠费不停电', beneficiary: 'resident' },
     }),
   );
   return finish('csg_no_disconnection_2020', drafts);
