@@ -12,6 +12,7 @@ export {
   startReplay,
   type TableChecksum,
   tableChecksum,
+  writeTimeColumns,
   type TablePlan,
 } from './replay.ts';
 export { formatFromPosition, type FromPosition, parseFromPosition, parseReplayTables, REPLAY_TABLES, replayDefaults, type ReplayOptions, type ReplayTable } from './config.ts';

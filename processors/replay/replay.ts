@@ -123,9 +123,11 @@ export interface ReplayPlan {
 
 export interface TableChecksum {
   rows: number;
-  /** XOR and wrapping sum of a 64-bit hash of every row, all columns included: order-free, and the sum sees duplicates. */
+  /** XOR and wrapping sum of a 64-bit hash of every row: order-free, and the sum sees duplicates. */
   xor: string;
   sum: string;
+  /** Columns left out of the hash, and why; every other column (MATERIALIZED ones too) is in it. */
+  excluded: { column: string; why: string }[];
 }
 
 // ---------------------------------------------------------------- helpers
@@ -153,7 +155,8 @@ function namesFor(id: string, table: ReplayTable) {
 /** The table's definition with its own name taken out, to compare two tables' structure. */
 async function definition(warehouse: Warehouse, table: string): Promise<string> {
   const [row] = await warehouse.rows<{ statement: string }>(`SHOW CREATE TABLE ${table}`);
-  return row.statement.replace(/^CREATE TABLE \S+/, 'CREATE TABLE _').replace(/\bCOMMENT '.*'$/s, '');
+  // The table's own comment (last line) says nothing about its structure.
+  return row.statement.replace(/^CREATE TABLE \S+/, 'CREATE TABLE _').replace(/\nCOMMENT '(?:[^'\\]|\\.)*'$/, '');
 }
 
 async function tableExists(warehouse: Warehouse, table: string): Promise<boolean> {
@@ -183,19 +186,41 @@ async function rowCount(warehouse: Warehouse, table: string): Promise<number> {
 }
 
 /**
- * A checksum of every row and column of a table (MATERIALIZED columns
- * included): equal checksums mean the same multiset of rows. The hash is taken
- * over each row rendered as JSON, so it does not depend on how parts store it.
+ * Columns that record when a row was written (`DEFAULT now()`, e.g.
+ * `events.loaded_at`): a replay writes every row anew, so they differ by
+ * design and a checksum meant to compare projections leaves them out.
+ */
+export async function writeTimeColumns(warehouse: Warehouse, table: string): Promise<string[]> {
+  const rows = await warehouse.rows<{ name: string }>(
+    `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {t:String}
+       AND default_kind = 'DEFAULT' AND match(default_expression, '^(now|now64|today)\\(')`,
+    { t: table },
+  );
+  return rows.map((r) => r.name);
+}
+
+/**
+ * A checksum of every row of a table over every column (MATERIALIZED ones
+ * included) except the write-time columns, which are listed in the result:
+ * equal checksums mean the same multiset of rows. The hash is taken over each
+ * row rendered as JSON, so it does not depend on how parts store it.
  */
 export async function tableChecksum(warehouse: Warehouse, table: string): Promise<TableChecksum> {
+  const exclude = await writeTimeColumns(warehouse, table);
+  const except = exclude.length > 0 ? ` EXCEPT (${exclude.join(', ')})` : '';
   // The setting is written into the query, not passed as a client setting:
   // chDB applies client settings to its session, where they would stay.
   const [row] = await warehouse.rows<{ rows: string; xor: string; sum: string }>(
     `SELECT toString(count()) AS rows, toString(groupBitXor(h)) AS xor, toString(sum(h)) AS sum
-     FROM (SELECT cityHash64(formatRow('JSONEachRow', *)) AS h FROM ${table})
+     FROM (SELECT cityHash64(formatRow('JSONEachRow', *${except})) AS h FROM ${table})
      SETTINGS asterisk_include_materialized_columns = 1`,
   );
-  return { rows: Number(row.rows), xor: row.xor, sum: row.sum };
+  return {
+    rows: Number(row.rows),
+    xor: row.xor,
+    sum: row.sum,
+    excluded: exclude.map((column) => ({ column, why: 'records when the row was written (DEFAULT now): a replay writes every row anew' })),
+  };
 }
 
 function deterministicUuid(text: string): string {

@@ -1,0 +1,16 @@
+export {
+  countDeadLetters,
+  LETTER_STATUSES,
+  type LetterDetails,
+  type LetterStatus,
+  type LetterSummary,
+  listDeadLetters,
+  type ListOptions,
+  REDRIVE_HEADER,
+  type RedriveContext,
+  redriveDeadLetters,
+  type RedriveOptions,
+  type RedriveRecord,
+  type RedriveReport,
+  showDeadLetter,
+} from './operations.ts';
