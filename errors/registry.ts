@@ -18,6 +18,8 @@ export const errorRegistry = {
   CONT_ERR_LOG_GROUP_ACTIVE: { status: 409, retriable: true, title: 'The consumer group has running members' },
   CONT_ERR_LOG_NOT_ASSIGNED: { status: 409, retriable: true, title: 'The partition is not assigned to this consumer' },
   CONT_ERR_LOG_OFFSET_OUT_OF_RANGE: { status: 416, retriable: false, title: 'Offset outside the stored range' },
+  CONT_ERR_LOG_UNAVAILABLE: { status: 503, retriable: true, title: 'The Kafka brokers could not be reached or did not answer' },
+  CONT_ERR_LOG_TOPIC_MISSING: { status: 500, retriable: false, title: 'The Kafka topic does not exist and was not created' },
   CONT_ERR_WAREHOUSE_QUERY: { status: 400, retriable: false, title: 'The warehouse rejected the query' },
   CONT_ERR_WAREHOUSE_UNAVAILABLE: { status: 503, retriable: true, title: 'The warehouse could not be reached' },
   CONT_ERR_WAREHOUSE_MIGRATION: { status: 500, retriable: false, title: 'A migration failed or was changed after it was applied' },

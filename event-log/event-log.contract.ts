@@ -8,8 +8,11 @@
  * calling it again with the same topic is a restart.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { isContinuityError, type ErrorCode } from '../errors/registry.ts';
 import type { AppendedRecord, AppendRecord, EventLog, EventLogFactory, LogRecord, RecordBatch, SubscribeOptions, Subscription } from './event-log.ts';
 import { partitionForKey } from './partitioner.ts';
@@ -21,7 +24,19 @@ export interface EventLogContractOptions {
   timeoutMs?: number;
   /** How often waits look again. Default 10 ms. */
   pollMs?: number;
+  /**
+   * How a process of its own opens the same log: the adapter and its options
+   * for `fixtures/contract-member.ts` (the topic is added). The kill test runs
+   * a member there and SIGKILLs it mid-batch; without this option it is
+   * skipped, saying so.
+   */
+  memberProcess?: (topic: string) => { adapter: 'embedded' | 'kafka'; options: Record<string, unknown> };
+  /** Tests run at once (each has its own topic and groups). Default 1. */
+  concurrency?: number;
 }
+
+const memberFixture = fileURLToPath(new URL('./fixtures/contract-member.ts', import.meta.url));
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -31,6 +46,9 @@ function rejectsWith(code: ErrorCode) {
     return true;
   };
 }
+
+/** How one delivery of a record ended. */
+type Outcome = 'committed' | 'refused' | 'failed' | 'kept';
 
 /** `partition:offset`, the identity of a record in assertions. */
 const at = (partition: number, offset: number) => `${partition}:${offset}`;
@@ -101,11 +119,28 @@ export function testEventLogContract(adapterName: string, factory: EventLogFacto
    * A group member that records what it was given. Deliveries go to `seen`
    * (shared between members of one test) so duplicates across members show up;
    * two members holding one partition at the same time is recorded as an overlap.
+   *
+   * A commit refused with CONT_ERR_LOG_NOT_ASSIGNED (the group rebalanced while
+   * the batch was processed, as a Kafka coordinator may answer) is not an
+   * error: the member carries on, as the warehouse loader does, and the batch
+   * goes again to whoever holds the partition next. `outcomes` keeps, per
+   * record, how each delivery ended, so the tests can hold every adapter to the
+   * same exact rule: each record committed exactly once, by its last delivery,
+   * and delivered again only after a delivery that did not commit it.
    */
   function tracker() {
     const seen = new Map<string, string[]>();
+    const outcomes = new Map<string, Outcome[]>();
+    const refused: string[] = [];
     const inFlight = new Map<number, string>();
     const overlaps: string[] = [];
+    const settle = (records: LogRecord[], outcome: Outcome) => {
+      for (const r of records) {
+        const list = outcomes.get(at(r.partition, r.offset)) ?? [];
+        list.push(outcome);
+        outcomes.set(at(r.partition, r.offset), list);
+      }
+    };
     function member(
       name: string,
       groupId: string,
@@ -113,6 +148,7 @@ export function testEventLogContract(adapterName: string, factory: EventLogFacto
     ) {
       const delivered: LogRecord[] = [];
       const committed: LogRecord[] = [];
+      const refusedHere: LogRecord[] = [];
       const revoked: number[][] = [];
       const assigned: number[][] = [];
       let batches = 0;
@@ -134,25 +170,56 @@ export function testEventLogContract(adapterName: string, factory: EventLogFacto
               seen.set(at(r.partition, r.offset), who);
             }
             if (extra.slowMs) await sleep(extra.slowMs);
-            if (extra.failOnBatch === batches) throw new Error(`${name} failed in batch ${batches}`);
+            if (extra.failOnBatch === batches) {
+              settle(batch.records, 'failed');
+              throw new Error(`${name} failed in batch ${batches}`);
+            }
             if (extra.commit ? extra.commit(batch, batches) : true) {
               const last = batch.records[batch.records.length - 1];
-              await consumer.commit(batch.partition, last.offset + 1, `through ${last.offset}`);
+              // Recorded before the commit resolves: a test that sees the
+              // commit in the log must also see it here.
+              const before = committed.length;
               committed.push(...batch.records);
-            }
+              settle(batch.records, 'committed');
+              try {
+                await consumer.commit(batch.partition, last.offset + 1, `through ${last.offset}`);
+              } catch (error) {
+                committed.splice(before, batch.records.length);
+                for (const r of batch.records) t.outcomes.get(at(r.partition, r.offset))!.pop();
+                if (!isContinuityError(error, 'CONT_ERR_LOG_NOT_ASSIGNED')) {
+                  settle(batch.records, 'failed');
+                  throw error;
+                }
+                refusedHere.push(...batch.records);
+                refused.push(...batch.records.map((r) => at(r.partition, r.offset)));
+                settle(batch.records, 'refused');
+              }
+            } else settle(batch.records, 'kept');
           } finally {
             inFlight.delete(batch.partition);
           }
         },
       };
-      return { name, subscribe, delivered, committed, revoked, assigned, batches: () => batches };
+      return { name, subscribe, delivered, committed, refused: refusedHere, revoked, assigned, batches: () => batches };
     }
-    return { seen, overlaps, member };
+    const t = { seen, outcomes, refused, overlaps, member };
+    return t;
+  }
+
+  /**
+   * Every record of `expected` committed exactly once, by its last delivery;
+   * any earlier delivery of it ended without a commit (refused, failed or not
+   * committed on purpose). No other record was delivered.
+   */
+  function assertCommittedOnceEach(t: ReturnType<typeof tracker>, expected: string[]) {
+    assert.deepEqual([...t.outcomes.keys()].sort(), [...expected].sort(), 'the records delivered are exactly those expected');
+    const wrong = [...t.outcomes.entries()].filter(([, list]) => list.filter((o) => o === 'committed').length !== 1 || list[list.length - 1] !== 'committed');
+    assert.deepEqual(wrong, [], 'each record is committed once, by its last delivery');
   }
 
   const keys = (records: LogRecord[]) => records.map((r) => at(r.partition, r.offset)).sort();
 
-  describe(`event log contract: ${adapterName}`, () => {
+  describe(`event log contract: ${adapterName}`, { concurrency: options.concurrency ?? 1 }, () => {
     it('appends and reads back each partition in order, with key, value, headers and timestamp', testTimeout, async () => {
       await withLog(async (log) => {
         const before = Date.now();
@@ -369,8 +436,9 @@ export function testEventLogContract(adapterName: string, factory: EventLogFacto
         assert.deepEqual(subB.assignment(), heldByB);
         assert.deepEqual(t.overlaps, []);
         assert.equal(t.seen.size, 30 * partitions);
-        assert.deepEqual([...t.seen.entries()].filter(([, who]) => who.length !== 1), []);
-        assert.equal(a.delivered.length + b.delivered.length, 30 * partitions);
+        assertCommittedOnceEach(t, Array.from({ length: partitions }, (_, p) => Array.from({ length: 30 }, (_, o) => at(p, o))).flat());
+        // Only a batch whose commit was refused in the rebalance goes out twice.
+        assert.equal(a.delivered.length + b.delivered.length, 30 * partitions + t.refused.length);
         for (const r of late) {
           const owner = heldByA.includes(r.partition) ? 'a' : 'b';
           assert.deepEqual(t.seen.get(at(r.partition, r.offset)), [owner], `record ${at(r.partition, r.offset)} appended after the split`);
@@ -412,6 +480,7 @@ export function testEventLogContract(adapterName: string, factory: EventLogFacto
         assert.deepEqual(keys(b.delivered), everything.filter((k) => !committedByA.has(k)).sort());
         for (const r of failedBatch) assert.deepEqual(t.seen.get(at(r.partition, r.offset)), ['a', 'b']);
         assert.equal(a.committed.length + b.delivered.length, 12 * partitions);
+        assertCommittedOnceEach(t, everything);
       });
     });
 
@@ -446,17 +515,90 @@ export function testEventLogContract(adapterName: string, factory: EventLogFacto
         assert.deepEqual([...new Set(b.assigned.flat())].sort((x, y) => x - y), Array.from({ length: partitions }, (_, p) => p));
         assert.deepEqual(t.overlaps, []);
         const everything = Array.from({ length: partitions }, (_, p) => Array.from({ length: 15 }, (_, o) => at(p, o))).flat().sort();
-        assert.deepEqual(keys(b.delivered), everything, 'b processes every record once');
+        assert.deepEqual(keys(b.committed), everything, 'b commits every record once');
+        assertCommittedOnceEach(t, everything);
         assert.ok(a.delivered.length > 0);
         for (const r of a.delivered) {
           assert.ok(heldByA.includes(r.partition), `a only got partitions it held (got ${r.partition})`);
-          assert.deepEqual(t.seen.get(at(r.partition, r.offset)), ['a', 'b'], `record ${at(r.partition, r.offset)} goes to b again`);
+          const who = t.seen.get(at(r.partition, r.offset))!;
+          assert.deepEqual([who.includes('a'), who[who.length - 1]], [true, 'b'], `record ${at(r.partition, r.offset)} goes to b again`);
         }
-        const deliveredTwice = [...t.seen.values()].filter((who) => who.length === 2).length;
-        assert.equal(deliveredTwice, a.delivered.length, 'only what a processed is delivered twice');
-        assert.equal(b.delivered.length, 15 * partitions);
+        // Delivered twice: what a processed, and a batch of b's whose commit a rebalance refused.
+        assert.deepEqual(a.refused, [], 'a never commits');
+        assert.equal(b.delivered.length, 15 * partitions + b.refused.length);
+        assert.equal(
+          [...t.seen.values()].reduce((n, who) => n + who.length, 0),
+          15 * partitions + a.delivered.length + b.refused.length,
+        );
       });
     });
+
+    it(
+      'catches up with exact totals after a member is killed with SIGKILL mid-batch',
+      { ...testTimeout, skip: options.memberProcess ? false : `the ${adapterName} spec gives no memberProcess option (how another process opens the same log)` },
+      async () => {
+        const topic = newTopic();
+        const groupId = newGroup();
+        const first = await open(topic);
+        try {
+          await appendSpread(first, 12, 'kill');
+        } finally {
+          // Closed before the member starts: an adapter may admit one process at a time (the embedded log's writer lock).
+          await first.close();
+        }
+        const { adapter, options: adapterOptions } = options.memberProcess!(topic);
+        const child = spawn(process.execPath, ['--import', 'tsx', memberFixture, adapter, JSON.stringify(adapterOptions), topic, groupId, '3', '4'], {
+          cwd: repoRoot,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stderr.on('data', (d) => (stderr += d));
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d;
+          if (stdout.includes('\nhanging\n') && child.exitCode === null && !child.killed) child.kill('SIGKILL');
+        });
+        const killTimer = setTimeout(() => child.kill('SIGKILL'), timeoutMs * 2);
+        const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+        clearTimeout(killTimer);
+        assert.ok(stdout.includes('\nhanging\n'), `the member process never got to its fourth batch (exit ${code ?? signal}): ${stderr.slice(-2000)}`);
+        assert.equal(signal, 'SIGKILL');
+        const lines = stdout.split('\n');
+        const listed = (prefix: string) => lines.filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length).split(','));
+        const deliveredInChild = listed('delivered ');
+        const committedInChild = listed('committed ').flat();
+        const inFlight = deliveredInChild[deliveredInChild.length - 1];
+        assert.equal(listed('committed ').length, 3, 'three batches committed before the kill');
+        assert.deepEqual([...deliveredInChild.flat()].sort(), [...committedInChild, ...inFlight].sort(), 'every delivery but the last was committed');
+
+        const second = await open(topic);
+        try {
+          const expectedCommitted = Array.from({ length: partitions }, (_, p) =>
+            committedInChild.filter((k) => k.startsWith(`${p}:`)).reduce((max, k) => Math.max(max, Number(k.split(':')[1]) + 1), 0),
+          );
+          assert.deepEqual(
+            (await second.committedOffsets(groupId)).map((c) => c.offset),
+            expectedCommitted,
+            'what the killed member committed, and not the batch it was in',
+          );
+          const t = tracker();
+          const survivor = t.member('survivor', groupId, { maxBatchRecords: 5 });
+          const sub = await second.subscribe(survivor.subscribe);
+          await waitFor('the group to catch up', () => allCommitted(second, groupId));
+          await sub.stop();
+          const everything = Array.from({ length: partitions }, (_, p) => Array.from({ length: 12 }, (_, o) => at(p, o))).flat();
+          const doneBefore = new Set(committedInChild);
+          assertCommittedOnceEach(
+            t,
+            everything.filter((k) => !doneBefore.has(k)),
+          );
+          for (const k of inFlight) assert.ok(t.seen.has(k), `record ${k}, in flight at the kill, is processed again`);
+          assert.equal(committedInChild.length + survivor.committed.length, 12 * partitions);
+        } finally {
+          await second.close();
+        }
+      },
+    );
 
     it('resets committed offsets to the earliest, the latest, a timestamp or one offset', testTimeout, async () => {
       await withLog(async (log, subs) => {
