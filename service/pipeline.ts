@@ -41,6 +41,8 @@ export interface Pipeline {
 export interface Processors {
   readonly events: Loader;
   readonly deadLetters: Loader;
+  /** Runs `fn` with both loaders stopped (their batches in flight settled), then starts them again: a replay's swap. */
+  paused<T>(fn: () => Promise<T>): Promise<T>;
   /** Resolves once both groups have committed everything in their logs. */
   untilIdle(onProgress?: (lag: number) => void): Promise<void>;
   stop(): Promise<void>;
@@ -119,21 +121,38 @@ export async function openPipeline(config: FrozenConfig, options: OpenOptions): 
         return ingestor ?? unavailable('the event log');
       },
       async startProcessors() {
-        const events = await startEventsLoader({
-          log: pipeline.log,
-          deadLetters: pipeline.deadLetters,
-          warehouse: pipeline.warehouse,
-          catalog,
-          groupId: config.processor.groupId,
-          batchRecords: config.processor.batchRecords,
-        });
-        const deadLetters = await startDeadLetterLoader({ deadLetters: pipeline.deadLetters, warehouse: pipeline.warehouse });
         let failure: unknown = null;
-        events.subscription.done.catch((e) => (failure ??= e));
-        deadLetters.subscription.done.catch((e) => (failure ??= e));
+        const start = async () => {
+          const events = await startEventsLoader({
+            log: pipeline.log,
+            deadLetters: pipeline.deadLetters,
+            warehouse: pipeline.warehouse,
+            catalog,
+            groupId: config.processor.groupId,
+            batchRecords: config.processor.batchRecords,
+          });
+          const deadLetters = await startDeadLetterLoader({ deadLetters: pipeline.deadLetters, warehouse: pipeline.warehouse });
+          events.subscription.done.catch((e) => (failure ??= e));
+          deadLetters.subscription.done.catch((e) => (failure ??= e));
+          return { events, deadLetters };
+        };
+        let loaders = await start();
         const processors: Processors = {
-          events,
-          deadLetters,
+          get events() {
+            return loaders.events;
+          },
+          get deadLetters() {
+            return loaders.deadLetters;
+          },
+          async paused(fn) {
+            await Promise.all([loaders.events.stop(), loaders.deadLetters.stop()]);
+            try {
+              return await fn();
+            } finally {
+              // New loaders, so their staging tables follow a table the swap replaced.
+              loaders = await start();
+            }
+          },
           async untilIdle(onProgress) {
             // Events first: loading them may dead-letter records, which the
             // dead-letter loader then has to catch up with.
@@ -141,7 +160,7 @@ export async function openPipeline(config: FrozenConfig, options: OpenOptions): 
             await waitUntilIdle(pipeline.deadLetters, deadLetterLoaderDefaults.groupId, { failed: () => failure });
           },
           async stop() {
-            await Promise.all([events.stop(), deadLetters.stop()]);
+            await Promise.all([loaders.events.stop(), loaders.deadLetters.stop()]);
           },
         };
         running.push(processors);

@@ -5,8 +5,10 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { FrozenConfig } from '../config/config.ts';
 import { continuityErrorHandler } from '../errors/http-error-handler.ts';
+import { deadLettersRoute } from '../ingest/dead-letters/http.ts';
 import { ingestPlugin } from '../ingest/http/index.ts';
 import { metrics, processorLagEvents } from '../observability/metrics.ts';
+import { operationsRoute } from '../processors/replay/http.ts';
 import { loadCatalog } from '../schemas/index.ts';
 import { installAuth, openServiceAuth, type ServiceAuth, type TokenStore } from './auth/index.ts';
 import { removeServiceInfo, writeServiceInfo } from './data-dir.ts';
@@ -27,6 +29,8 @@ export interface AppOptions {
    * status, never bodies, so no event payload or customer_ref reaches a log.
    */
   logger?: boolean;
+  /** The live processors, paused by a replay for the moment of its swap. Absent: this app runs no processor. */
+  processors?: Processors;
 }
 
 export async function buildApp(pipeline: Pipeline, options: AppOptions): Promise<FastifyInstance> {
@@ -57,6 +61,20 @@ export async function buildApp(pipeline: Pipeline, options: AppOptions): Promise
     }
     return reply.type('text/plain; version=0.0.4').send(metrics.render());
   });
+
+  // Operations (scope `operate`): replays, offsets, dead letters.
+  const processors = options.processors;
+  await app.register(operationsRoute, {
+    context: {
+      log: pipeline.log,
+      deadLetters: pipeline.deadLetters,
+      warehouse: pipeline.warehouse,
+      catalog: pipeline.catalog,
+      liveGroups: { events: pipeline.config.processor.groupId },
+      pauseLive: processors ? (fn) => processors.paused(fn) : undefined,
+    },
+  });
+  await app.register(deadLettersRoute, { context: { log: pipeline.log, warehouse: pipeline.warehouse, catalog: pipeline.catalog } });
   return app;
 }
 
@@ -96,6 +114,7 @@ export async function startService(config: FrozenConfig, options: StartOptions =
       rateEventsPerSecond: config.http.rateEventsPerSecond,
       rateBurst: config.http.rateBurst,
       tokens: auth.tokens,
+      processors,
     });
     const address = await app.listen({ host: config.http.host, port: config.http.port });
     const url = address.replace('[::1]', 'localhost');

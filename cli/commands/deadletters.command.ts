@@ -17,9 +17,12 @@ import { waitUntilIdle } from '../../processors/loader.ts';
 import { runningService } from '../../service/data-dir.ts';
 import { openPipeline, type Pipeline } from '../../service/pipeline.ts';
 import { configFrom, withCommon, type CommonFlags } from '../common.ts';
+import { TOKEN_OPTION_HELP } from '../service-auth.ts';
+import { serviceClient, type ServiceClient } from './operations-client.ts';
 
 interface Flags extends CommonFlags {
   json?: boolean;
+  token?: string;
 }
 
 const n = (v: number) => v.toLocaleString('en-US');
@@ -32,6 +35,13 @@ function parseStatuses(text: string): LetterStatus[] {
   return wanted as LetterStatus[];
 }
 
+/** The running service holding the data directory, if there is one: the commands then go through it. */
+function viaService(flags: Flags): ServiceClient | null {
+  const config = configFrom(flags);
+  const service = config.log.kind === 'embedded' ? runningService(config.dataDir) : null;
+  return service ? serviceClient(service, flags) : null;
+}
+
 /**
  * Opens the data directory and, on the embedded log (where this process is
  * then the only one), brings `dead_letters` up to date with the dead-letter
@@ -39,13 +49,6 @@ function parseStatuses(text: string): LetterStatus[] {
  */
 async function open(flags: Flags, purpose: string): Promise<Pipeline> {
   const config = configFrom(flags);
-  const service = config.log.kind === 'embedded' ? runningService(config.dataDir) : null;
-  if (service) {
-    throw new ContinuityError(
-      'CONT_ERR_DATA_DIR_BUSY',
-      `the service (process ${service.pid}) holds ${config.dataDir}: list dead letters there with continuity sql "SELECT * FROM dead_letters", or stop it to re-drive`,
-    );
-  }
   const pipeline = await openPipeline(config, { purpose });
   if (config.log.kind === 'embedded') {
     try {
@@ -109,7 +112,7 @@ function redriveSummary(r: RedriveReport): string {
   if (r.failing.length > 50) out.push(`  … and ${n(r.failing.length - 50)} more (continuity deadletters list --status failing)`);
   if (r.skipped.length > 0) out.push(`  skipped (already redriven or resolved; --force re-drives them, their events still count once): ${r.skipped.join(', ')}`);
   if (r.missing.length > 0) out.push(`  not found in dead_letters: ${r.missing.join(', ')}`);
-  if (!r.dryRun && r.appended > 0) out.push('  the processors load them: continuity process --until-idle, or the running service');
+  if (!r.dryRun && r.appended > 0) out.push('  the processors load them (the running service, or continuity process --until-idle); they must run with the same fix (catalog)');
   return out.join('\n');
 }
 
@@ -122,8 +125,17 @@ export function register(program: Command) {
     .option('--origin <origin>', 'only this origin: http, file:<name>, processor:<topic> …')
     .option('--limit <n>', 'at most this many, oldest first', '100')
     .option('--json', 'one JSON object per letter')
+    .option('--token <token>', TOKEN_OPTION_HELP)
     .action(async (flags: Flags & { status: string; origin?: string; limit: string }) => {
       const status = parseStatuses(flags.status);
+      const service = viaService(flags);
+      if (service) {
+        const query = new URLSearchParams({ status: status.join(','), limit: flags.limit, ...(flags.origin ? { origin: flags.origin } : {}) });
+        const { letters, counts } = await service.call<{ letters: LetterSummary[]; counts: Record<LetterStatus, number> }>('GET', `/v1/dead-letters?${query}`);
+        if (flags.json) for (const l of letters) console.log(JSON.stringify(l));
+        else console.log(`${listTable(letters)}\n\n${LETTER_STATUSES.map((s) => `${s}: ${n(counts[s])}`).join(', ')} [via the running service]`);
+        return;
+      }
       const pipeline = await open(flags, 'continuity deadletters list');
       try {
         const letters = await listDeadLetters(pipeline.warehouse, { status, origin: flags.origin, limit: Number(flags.limit) });
@@ -143,7 +155,14 @@ export function register(program: Command) {
     .description('one dead letter: its raw text, every error, and each re-drive')
     .argument('<id>', 'dead letter id')
     .option('--json', 'print JSON')
+    .option('--token <token>', TOKEN_OPTION_HELP)
     .action(async (id: string, flags: Flags) => {
+      const service = viaService(flags);
+      if (service) {
+        const letter = await service.call<LetterDetails>('GET', `/v1/dead-letters/${encodeURIComponent(id)}`);
+        console.log(flags.json ? JSON.stringify(letter, null, 2) : details(letter));
+        return;
+      }
       const pipeline = await open(flags, 'continuity deadletters show');
       try {
         const letter = await showDeadLetter(pipeline.warehouse, id);
@@ -160,17 +179,23 @@ export function register(program: Command) {
     .option('--force', 're-drive letters already redriven or resolved too (their event ids still count once)')
     .addOption(new Option('--dry-run', 'validate and report; append and record nothing'))
     .option('--json', 'print the report as JSON')
+    .option('--token <token>', TOKEN_OPTION_HELP)
     .action(async (ids: string[], flags: Flags & { origin?: string; force?: boolean; dryRun?: boolean }) => {
-      const pipeline = await open(flags, 'continuity deadletters redrive');
-      try {
-        const report = await redriveDeadLetters(
-          { log: pipeline.log, warehouse: pipeline.warehouse, catalog: pipeline.catalog },
-          { ids: ids.length > 0 ? ids : undefined, origin: flags.origin, force: flags.force, dryRun: flags.dryRun },
-        );
-        console.log(flags.json ? JSON.stringify(report, null, 2) : redriveSummary(report));
-        if (report.failing.length > 0 || report.missing.length > 0) process.exitCode = 2;
-      } finally {
-        await pipeline.close();
+      const options = { ids: ids.length > 0 ? ids : undefined, origin: flags.origin, force: flags.force === true, dryRun: flags.dryRun === true };
+      const service = viaService(flags);
+      let report: RedriveReport;
+      if (service) {
+        // The service validates with the catalog it was started with: restart it with the fix first.
+        report = await service.call<RedriveReport>('POST', '/v1/dead-letters/redrive', options);
+      } else {
+        const pipeline = await open(flags, 'continuity deadletters redrive');
+        try {
+          report = await redriveDeadLetters({ log: pipeline.log, warehouse: pipeline.warehouse, catalog: pipeline.catalog }, options);
+        } finally {
+          await pipeline.close();
+        }
       }
+      console.log(flags.json ? JSON.stringify(report, null, 2) : redriveSummary(report));
+      if (report.failing.length > 0 || report.missing.length > 0) process.exitCode = 2;
     });
 }

@@ -6,6 +6,8 @@ import { offsetAtTimestamp, parseFromPosition } from '../../processors/replay/in
 import { runningService } from '../../service/data-dir.ts';
 import { openPipeline, type Pipeline } from '../../service/pipeline.ts';
 import { configFrom, withCommon, type CommonFlags } from '../common.ts';
+import { TOKEN_OPTION_HELP } from '../service-auth.ts';
+import { serviceClient } from './operations-client.ts';
 
 const n = (v: number) => v.toLocaleString('en-US');
 
@@ -15,6 +17,14 @@ interface OffsetsFlags extends CommonFlags {
   group?: string;
   log?: LogName;
   json?: boolean;
+  token?: string;
+}
+
+interface GroupReport {
+  group: string;
+  log: LogName;
+  topic: string;
+  partitions: PartitionOffsets[];
 }
 
 interface ResetFlags extends OffsetsFlags {
@@ -136,20 +146,31 @@ export function register(program: Command) {
     .option('--group <id>', 'consumer group (default: the events and dead-letter processors\' groups)')
     .option('--log <log>', 'events or dead-letters (default: dead-letters for the dead-letter groups, else events)')
     .option('--json', 'print JSON')
+    .option('--token <token>', TOKEN_OPTION_HELP)
     .action(async (flags: OffsetsFlags) => {
-      const pipeline = await open(flags, 'continuity offsets show', false);
-      try {
-        const groups = flags.group ? [flags.group] : [pipeline.config.processor.groupId, deadLetterLoaderDefaults.groupId];
-        const result = [];
-        for (const group of groups) {
-          const { log, name } = logFor(pipeline, group, flags.log);
-          result.push({ group, log: name, topic: log.topic, partitions: await groupOffsets(log, group) });
+      const config = configFrom(flags);
+      const service = config.log.kind === 'embedded' ? runningService(config.dataDir) : null;
+      let result: GroupReport[];
+      let via = '';
+      if (service) {
+        const query = new URLSearchParams({ ...(flags.group ? { group: flags.group } : {}), ...(flags.log ? { log: flags.log } : {}) });
+        result = await serviceClient(service, flags).call<GroupReport[]>('GET', `/v1/offsets?${query}`);
+        via = ' [via the running service]';
+      } else {
+        const pipeline = await open(flags, 'continuity offsets show', false);
+        try {
+          const groups = flags.group ? [flags.group] : [pipeline.config.processor.groupId, deadLetterLoaderDefaults.groupId];
+          result = [];
+          for (const group of groups) {
+            const { log, name } = logFor(pipeline, group, flags.log);
+            result.push({ group, log: name, topic: log.topic, partitions: await groupOffsets(log, group) });
+          }
+        } finally {
+          await pipeline.close();
         }
-        if (flags.json) console.log(JSON.stringify(result, null, 2));
-        else console.log(result.map((g) => `group ${g.group} on ${g.topic} (${g.log} log, ${pipeline.log.kind})\n${table(g.partitions)}`).join('\n\n'));
-      } finally {
-        await pipeline.close();
       }
+      if (flags.json) console.log(JSON.stringify(result, null, 2));
+      else console.log(result.map((g) => `group ${g.group} on ${g.topic} (${g.log} log, ${config.log.kind})${via}\n${table(g.partitions)}`).join('\n\n'));
     });
 
   withCommon(offsets.command('reset'))

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { ContinuityError } from '../../errors/registry.ts';
 import {
   abandonReplay,
   cleanupReplays,
   listReplays,
   parseFromPosition,
   parseReplayTables,
+  formatFromPosition,
   planReplay,
   type ReplayContext,
   type ReplayPlan,
@@ -15,10 +15,12 @@ import {
   type RunOptions,
   startReplay,
 } from '../../processors/replay/index.ts';
-import { runningService } from '../../service/data-dir.ts';
+import { runningService, type ServiceInfo } from '../../service/data-dir.ts';
 import { openPipeline, type Pipeline } from '../../service/pipeline.ts';
 import { configFrom, withCommon, type CommonFlags } from '../common.ts';
 import { progressReporter } from '../progress.ts';
+import { TOKEN_OPTION_HELP } from '../service-auth.ts';
+import { serviceClient } from './operations-client.ts';
 
 interface ReplayFlags extends CommonFlags {
   from: string;
@@ -26,12 +28,16 @@ interface ReplayFlags extends CommonFlags {
   dryRun?: boolean;
   swap: boolean;
   dropOld?: boolean;
+  allowFewerRows?: boolean;
   resume?: string | true;
   abandon?: string | true;
   cleanup?: string | true;
   status?: boolean;
   json?: boolean;
+  token?: string;
 }
+
+type ServiceReplay = ReplayState & { running: boolean; progress: ReplayProgress | null; error: string | null };
 
 const n = (v: number) => v.toLocaleString('en-US');
 
@@ -91,6 +97,75 @@ async function report(pipeline: Pipeline, state: ReplayState): Promise<string> {
   return lines.join('\n');
 }
 
+/**
+ * With a service holding the data directory, the replay runs in the service
+ * (which pauses its own processors for the swap); this command starts it and
+ * follows its progress.
+ */
+async function viaService(service: ServiceInfo, flags: ReplayFlags, from: ReturnType<typeof parseFromPosition>, tables: string[]): Promise<void> {
+  const client = serviceClient(service, flags);
+  const print = (text: string, value: unknown) => console.log(flags.json ? JSON.stringify(value, null, 2) : `${text} [via the running service]`);
+  const pick = (v: string | true) => (v === true ? 'latest' : encodeURIComponent(v));
+  if (flags.status) {
+    const all = await client.call<ServiceReplay[]>('GET', '/v1/replays');
+    print(all.length === 0 ? 'no replays' : all.map((s) => formatState(s) + (s.running && s.progress ? `\n    running: ${formatProgress(s.progress)}` : '')).join('\n'), all);
+    return;
+  }
+  if (flags.abandon) {
+    const state = await client.call<ReplayState>('POST', `/v1/replays/${pick(flags.abandon)}/abandon`);
+    print(`replay ${state.id} abandoned: ${state.message}; the live tables were not touched`, state);
+    return;
+  }
+  if (flags.cleanup) {
+    const done = await client.call<ReplayState[]>('POST', '/v1/replays/cleanup', flags.cleanup === true ? {} : { id: flags.cleanup });
+    print(done.length === 0 ? 'no swapped replay keeps previous tables' : done.map((s) => `replay ${s.id}: ${s.message}`).join('\n'), done);
+    return;
+  }
+  const body = {
+    from: formatFromPosition(from),
+    tables,
+    swap: flags.swap,
+    dropOld: flags.dropOld === true,
+    allowFewerRows: flags.allowFewerRows === true,
+    batchRecords: flags.batchRecords ? Number(flags.batchRecords) : undefined,
+  };
+  if (flags.dryRun) {
+    const plan = await client.call<ReplayPlan>('POST', '/v1/replays', { ...body, dryRun: true });
+    print(formatPlan(plan), plan);
+    return;
+  }
+  const { id } = flags.resume
+    ? await client.call<{ id: string }>('POST', `/v1/replays/${pick(flags.resume)}/resume`, { swap: flags.swap, dropOld: body.dropOld, allowFewerRows: body.allowFewerRows })
+    : await client.call<{ id: string }>('POST', '/v1/replays', body);
+  const progress = progressReporter('replay');
+  let detached = false;
+  const detach = () => (detached = true);
+  process.once('SIGINT', detach);
+  let state: ServiceReplay;
+  let lastPhase = '';
+  try {
+    for (;;) {
+      state = await client.call<ServiceReplay>('GET', `/v1/replays/${encodeURIComponent(id)}`);
+      if (state.progress) {
+        progress.update(formatProgress(state.progress), state.progress.phase !== lastPhase);
+        lastPhase = state.progress.phase;
+      }
+      if (!state.running || detached) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    progress.done();
+    process.off('SIGINT', detach);
+  }
+  if (detached) {
+    console.log(`replay ${id} goes on in the service; follow it with continuity replay --status, stop it with continuity replay --abandon ${id}`);
+    return;
+  }
+  if (state.error) throw Object.assign(new Error(`replay ${id} stopped: ${state.error}`), { code: 'CONT_ERR_REPLAY_STATE' });
+  print(`replay ${state.id}: ${state.status}${state.message ? ` (${state.message})` : ''}`, state);
+  if (flags.swap && state.status === 'building') process.exitCode = 3;
+}
+
 export function register(program: Command) {
   withCommon(program.command('replay'))
     .description('rebuild the warehouse projections from the log into shadow tables, then swap them in atomically')
@@ -99,23 +174,20 @@ export function register(program: Command) {
     .option('--dry-run', 'report what would be replayed; create and move nothing')
     .option('--no-swap', 'stop once caught up without swapping (--resume swaps later)')
     .option('--drop-old', 'drop the previous tables right after the swap instead of keeping them as <table>_before_<id>')
+    .option('--allow-fewer-rows', 'swap even when a rebuilt table has fewer rows than the live one (by default the replay stops before the swap)')
     .option('--resume [id]', 'continue an interrupted (or --no-swap) replay: the given one, or the latest unfinished')
     .option('--abandon [id]', 'drop an unfinished replay\'s shadow tables; the live tables are not touched')
     .option('--cleanup [id]', 'drop the previous tables kept by a swapped replay (all swapped replays without an id)')
     .option('--status', 'list replays and their state')
     .option('--batch-records <n>', 'records per insert into the shadow tables (default 50000)')
     .option('--json', 'print the result as JSON')
+    .option('--token <token>', TOKEN_OPTION_HELP)
     .action(async (flags: ReplayFlags) => {
       const config = configFrom(flags);
       const from = parseFromPosition(flags.from);
       const tables = parseReplayTables(flags.tables);
       const service = config.log.kind === 'embedded' ? runningService(config.dataDir) : null;
-      if (service) {
-        throw new ContinuityError(
-          'CONT_ERR_DATA_DIR_BUSY',
-          `the service (process ${service.pid}) holds ${config.dataDir}; a replay runs in the process that owns the data directory: stop the service and run the replay (the dashboards it serves are down meanwhile), or use a ClickHouse server`,
-        );
-      }
+      if (service) return viaService(service, flags, from, tables);
       const pipeline = await openPipeline(config, { purpose: 'continuity replay' });
       const ctx = replayContext(pipeline);
       const print = (text: string, value: unknown) => console.log(flags.json ? JSON.stringify(value, null, 2) : text);
@@ -149,6 +221,7 @@ export function register(program: Command) {
         const runOptions: RunOptions = {
           swap: flags.swap,
           dropOld: flags.dropOld,
+          allowFewerRows: flags.allowFewerRows,
           signal: abort.signal,
           onProgress: (p) => {
             // A new phase is shown at once, the rest at the reporter's pace.
@@ -167,6 +240,7 @@ export function register(program: Command) {
         }
         print(await report(pipeline, state), state);
         if (abort.signal.aborted) process.exitCode = 130;
+        else if (flags.swap && state.status === 'building') process.exitCode = 3;
       } finally {
         await pipeline.close();
       }

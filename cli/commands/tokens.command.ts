@@ -35,7 +35,7 @@ export function register(program: Command) {
     .description('make a random token, print it once, and the entry (hash only) for the tokens file')
     .requiredOption('--name <name>', 'who holds it, e.g. sgcc-billing (letters, digits, . _ @ -)')
     .option('--org <org>', 'an org whose events it may submit; repeat or comma-separate; * for any (required for ingest)', collect)
-    .addOption(new Option('--scope <scope>', 'ingest (POST /v1/events) or sql (POST /v1/sql); repeat for both').choices([...SCOPES]).argParser(collect as never))
+    .addOption(new Option('--scope <scope>', 'ingest (POST /v1/events), sql (POST /v1/sql) or operate (replays, offsets, dead letters); repeat for several').choices([...SCOPES]).argParser(collect as never))
     .option('--file <file>', 'also add the entry to this tokens file (JSON, or YAML if it ends in .yaml/.yml; created if missing)')
     .action((flags: { name: string; org?: string[]; scope?: string[]; file?: string }) => {
       const scopes = [...new Set(flags.scope ?? ['ingest'])] as TokenEntry['scopes'];

@@ -86,6 +86,12 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called with the shadow tables complete, right before the exchange. */
   beforeSwap?: (state: ReplayState) => Promise<void>;
+  /**
+   * Swap even when a rebuilt table has fewer rows than the live one (records
+   * the current code or catalog rejects, now dead letters). Default false: the
+   * replay then stops before the exchange, resumable with this set, or abandoned.
+   */
+  allowFewerRows?: boolean;
   /** How often progress is measured, ms. Default 250. */
   progressMs?: number;
 }
@@ -473,10 +479,11 @@ async function exchange(ctx: ReplayContext, state: ReplayState, dropOld: boolean
       await warehouse.command(`RENAME TABLE ${target.shadow} TO ${target.before}`);
     }
   }
+  const rows = state.targets.map((t) => (t.rows ? `${t.live} ${t.rows.shadow} rows (before: ${t.rows.live})` : t.live)).join(', ');
   const swapped = await saveReplay(warehouse, {
     ...state,
     status: 'swapped',
-    message: `swapped in; previous tables kept as ${state.targets.map((t) => t.before).join(', ')}`,
+    message: `swapped in: ${rows}; previous tables kept as ${state.targets.map((t) => t.before).join(', ')}`,
   });
   return dropOld ? cleanupOne(ctx, swapped) : swapped;
 }
@@ -527,6 +534,19 @@ async function run(ctx: ReplayContext, initial: ReplayState, options: ReplayOpti
       // after the exchange they go on from where they were, dropping by id
       // what the replay already loaded.
       await catchUp(ctx, state, running, 'final catch-up', runOptions, clock, true);
+      const counted = [];
+      for (const t of state.targets) counted.push({ ...t, rows: { shadow: await rowCount(ctx.warehouse, t.shadow), live: await rowCount(ctx.warehouse, t.live) } });
+      state = { ...state, targets: counted };
+      const shrinking = counted.filter((t) => t.rows.shadow < t.rows.live);
+      if (shrinking.length > 0 && !runOptions.allowFewerRows) {
+        // Rows would disappear from the dashboards: most likely records the
+        // current catalog or code rejects. An operator decides, not the replay.
+        const what = shrinking.map((t) => `${t.live} would go from ${t.rows.live} to ${t.rows.shadow} rows`).join(', ');
+        return saveReplay(ctx.warehouse, {
+          ...state,
+          message: `not swapped: ${what} (records rejected while replaying are dead letters: continuity deadletters list --status open); swap anyway with --resume --allow-fewer-rows, or --abandon`,
+        });
+      }
       await runOptions.beforeSwap?.(state);
       const targets = [];
       for (const t of state.targets) targets.push({ ...t, storage: { shadow: (await dataPaths(ctx.warehouse, t.shadow)) ?? [], live: (await dataPaths(ctx.warehouse, t.live)) ?? [] } });

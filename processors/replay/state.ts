@@ -45,6 +45,8 @@ export interface TargetPlan {
   copied: number;
   /** Storage paths seen just before the exchange, to tell after a crash whether it happened. */
   storage?: { shadow: string[]; live: string[] };
+  /** Rows of the shadow and of the live table once the shadow was complete, before the exchange. */
+  rows?: { shadow: number; live: number };
 }
 
 export interface ReplayState {

@@ -35,6 +35,6 @@ export function openServiceAuth(config: FrozenConfig, options: { knownOrgs?: Rea
   }
   const store = new TokenStore({ file: tokensFile, inline, knownOrgs: options.knownOrgs, onWarning: options.onWarning });
   const localToken = generateToken();
-  store.add(localToken, { name: 'local:service.json', orgs: '*', scopes: new Set(['ingest', 'sql'] as const), local: true });
+  store.add(localToken, { name: 'local:service.json', orgs: '*', scopes: new Set(['ingest', 'sql', 'operate'] as const), local: true });
   return { tokens: store, localToken, close: () => store.close() };
 }

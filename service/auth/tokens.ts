@@ -6,7 +6,7 @@
  *   - name: sgcc-billing
  *     sha256: 9f86d0…          # sha256 hex of the token
  *     orgs: [sgcc, sgcc-sh]    # ingest: the orgs it may submit events for ("*": any)
- *     scopes: [ingest]         # ingest → POST /v1/events, sql → POST /v1/sql
+ *     scopes: [ingest]         # ingest → POST /v1/events, sql → POST /v1/sql, operate → replays, offsets, dead letters
  *     rate_per_second: 5000    # optional, overrides the service default
  *     burst: 20000             # optional
  *
@@ -21,7 +21,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ContinuityError } from '../../errors/registry.ts';
 
-export const SCOPES = ['ingest', 'sql'] as const;
+export const SCOPES = ['ingest', 'sql', 'operate'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface Principal {
