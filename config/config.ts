@@ -76,6 +76,14 @@ export const configSchema = z.object({
       batchRecords: z.coerce.number().int().min(1).max(1_000_000).default(50_000),
     })
     .prefault({}),
+  sql: z
+    .object({
+      /** Most rows a read by an analyst or a dashboard panel may return; more fails the query. Default 1,000,000. */
+      maxRows: z.coerce.number().int().min(1).default(1_000_000),
+      /** Most seconds such a read may run. Default 60. */
+      timeLimitSeconds: z.coerce.number().positive().max(86_400).default(60),
+    })
+    .prefault({}),
   /** JSON file of extra orgs merged into the built-in catalog. */
   orgCatalogFile: z.string().optional(),
 });
@@ -116,6 +124,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
     },
     log: { partitions: pick('CONTINUITY_LOG_PARTITIONS') as never, fsync: pick('CONTINUITY_LOG_FSYNC') as never },
     kafka: { brokers: brokers ? brokers.split(',').map((b) => b.trim()).filter(Boolean) : undefined },
+    sql: { maxRows: pick('CONTINUITY_SQL_MAX_ROWS') as never, timeLimitSeconds: pick('CONTINUITY_SQL_TIME_LIMIT_SECONDS') as never },
     orgCatalogFile: pick('CONTINUITY_ORG_CATALOG'),
   };
 }

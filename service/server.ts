@@ -13,6 +13,7 @@ import { loadCatalog } from '../schemas/index.ts';
 import { installAuth, openServiceAuth, type ServiceAuth, type TokenStore } from './auth/index.ts';
 import { removeServiceInfo, writeServiceInfo } from './data-dir.ts';
 import { openPipeline, type Pipeline, type Processors } from './pipeline.ts';
+import { openReadOnlyWarehouse } from './read-only-warehouse.ts';
 import { sqlRoute } from './sql-route.ts';
 
 export interface AppOptions {
@@ -48,7 +49,10 @@ export async function buildApp(pipeline: Pipeline, options: AppOptions): Promise
     maxEventsPerRequest: options.maxEventsPerRequest,
     admit: auth.admitIngest,
   });
-  await app.register(sqlRoute, { warehouse: pipeline.warehouse });
+  // Analysts and dashboards read through a read-only session of their own (read-only-warehouse.ts).
+  const reader = await openReadOnlyWarehouse(pipeline.config, pipeline.config.sql);
+  app.addHook('onClose', () => reader.close());
+  await app.register(sqlRoute, { reader });
 
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/metrics', async (_req, reply) => {

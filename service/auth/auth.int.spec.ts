@@ -243,9 +243,9 @@ describe('authentication, limits and privacy of the service', () => {
     assert.equal(write.statusCode, 403);
     assert.equal(write.json().code, 'CONT_ERR_SQL_READ_ONLY');
     const huge = await q('SELECT number FROM system.numbers LIMIT 2000000');
-    assert.equal(huge.statusCode, 400);
-    assert.equal(huge.json().code, 'CONT_ERR_WAREHOUSE_QUERY');
-    assert.match(huge.json().message, /[Ll]imit for result exceeded|TOO_MANY_ROWS/);
+    assert.equal(huge.statusCode, 422);
+    assert.equal(huge.json().code, 'CONT_ERR_SQL_TOO_MANY_ROWS');
+    assert.match(huge.json().message, /more than 1000000 rows/);
   });
 
   it('writes a local token to service.json, readable by its owner only, that the commands of this machine use', async () => {
