@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { FrozenConfig } from '../config/config.ts';
+import { viewerPlugin } from '../dashboards/viewer/plugin.ts';
 import { continuityErrorHandler } from '../errors/http-error-handler.ts';
 import { deadLettersRoute } from '../ingest/dead-letters/http.ts';
 import { ingestPlugin } from '../ingest/http/index.ts';
@@ -53,6 +54,7 @@ export async function buildApp(pipeline: Pipeline, options: AppOptions): Promise
   const reader = await openReadOnlyWarehouse(pipeline.config, pipeline.config.sql);
   app.addHook('onClose', () => reader.close());
   await app.register(sqlRoute, { reader });
+  await app.register(viewerPlugin, { reader, catalog: pipeline.catalog });
 
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/metrics', async (_req, reply) => {
