@@ -178,7 +178,7 @@ describe('replay', () => {
     const interrupted = await startReplay(
       ctx,
       { batchRecords: 500 },
-      { signal: abort.signal, onProgress: (p) => p.written > 0 && abort.abort() },
+      { signal: abort.signal, onProgress: (p) => p.written > 0 && abort.abort(), progressMs: 20 },
     );
     assert.equal(interrupted.status, 'building');
     assert.match(interrupted.message, /interrupted/);
@@ -199,7 +199,7 @@ describe('replay', () => {
 
   it('an interrupted replay is abandoned without touching the live tables; a resume after the live table changed is refused', async () => {
     const abort = new AbortController();
-    const first = await startReplay(ctx, { batchRecords: 500 }, { signal: abort.signal, onProgress: (p) => p.written > 0 && abort.abort() });
+    const first = await startReplay(ctx, { batchRecords: 500 }, { signal: abort.signal, onProgress: (p) => p.written > 0 && abort.abort(), progressMs: 20 });
     const abandoned = await abandonReplay(ctx, first.id);
     assert.equal(abandoned.status, 'abandoned');
     assert.ok(!(await tables(pipeline)).some((t) => t.includes(first.id)));
