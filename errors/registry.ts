@@ -23,6 +23,7 @@ export const errorRegistry = {
   CONT_ERR_WAREHOUSE_QUERY: { status: 400, retriable: false, title: 'The warehouse rejected the query' },
   CONT_ERR_WAREHOUSE_UNAVAILABLE: { status: 503, retriable: true, title: 'The warehouse could not be reached' },
   CONT_ERR_WAREHOUSE_MIGRATION: { status: 500, retriable: false, title: 'A migration failed or was changed after it was applied' },
+  CONT_ERR_OPERATION_INVALID: { status: 400, retriable: false, title: 'The parameters of an operation are not valid' },
   CONT_ERR_REPLAY_UNFINISHED: { status: 409, retriable: false, title: 'Another replay is unfinished' },
   CONT_ERR_REPLAY_STATE: { status: 409, retriable: false, title: 'The replay cannot do that in its current state' },
   CONT_ERR_SQL_READ_ONLY: { status: 403, retriable: false, title: 'The SQL endpoint only reads' },

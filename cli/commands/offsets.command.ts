@@ -119,23 +119,22 @@ async function targetOffsets(log: EventLog, rows: PartitionOffsets[], target: Of
     }
   }
   if (target.to === 'offset' && !out.has(target.partition)) {
-    throw new ContinuityError('CONT_ERR_CONFIG_INVALID', `partition ${target.partition} does not exist (partitions 0 to ${rows.length - 1})`);
+    throw new ContinuityError('CONT_ERR_OPERATION_INVALID', `partition ${target.partition} does not exist (partitions 0 to ${rows.length - 1})`);
   }
   return out;
 }
 
-async function open(flags: OffsetsFlags, purpose: string, moving: boolean): Promise<Pipeline> {
+/** Moving offsets needs the data directory: a running service's processors are members of the groups. */
+async function openForReset(flags: OffsetsFlags): Promise<Pipeline> {
   const config = configFrom(flags);
   const service = config.log.kind === 'embedded' ? runningService(config.dataDir) : null;
   if (service) {
     throw new ContinuityError(
       'CONT_ERR_DATA_DIR_BUSY',
-      moving
-        ? `the service (process ${service.pid}) runs the processors of ${config.dataDir}: a group's offsets move only while none of its members runs; stop the service, reset, start it again`
-        : `the service (process ${service.pid}) holds ${config.dataDir}; its lag is on ${service.url}/metrics (continuity_processor_lag_events), or stop it to inspect the offsets here`,
+      `the service (process ${service.pid}) runs the processors of ${config.dataDir}: a group's offsets move only while none of its members runs; stop the service, reset, start it again`,
     );
   }
-  return openPipeline(config, { purpose, warehouse: false });
+  return openPipeline(config, { purpose: 'continuity offsets reset', warehouse: false });
 }
 
 export function register(program: Command) {
@@ -157,7 +156,7 @@ export function register(program: Command) {
         result = await serviceClient(service, flags).call<GroupReport[]>('GET', `/v1/offsets?${query}`);
         via = ' [via the running service]';
       } else {
-        const pipeline = await open(flags, 'continuity offsets show', false);
+        const pipeline = await openPipeline(config, { purpose: 'continuity offsets show', warehouse: false });
         try {
           const groups = flags.group ? [flags.group] : [pipeline.config.processor.groupId, deadLetterLoaderDefaults.groupId];
           result = [];
@@ -186,7 +185,7 @@ export function register(program: Command) {
     .option('--json', 'print JSON')
     .action(async (flags: ResetFlags) => {
       const target = resetTarget(flags);
-      const pipeline = await open(flags, 'continuity offsets reset', true);
+      const pipeline = await openForReset(flags);
       try {
         const { log, name } = logFor(pipeline, flags.group!, flags.log);
         const before = await groupOffsets(log, flags.group!);
@@ -200,7 +199,7 @@ export function register(program: Command) {
         }
         if (skipped > 0 && !flags.yes) {
           throw new ContinuityError(
-            'CONT_ERR_CONFIG_INVALID',
+            'CONT_ERR_OPERATION_INVALID',
             `this reset skips ${n(skipped)} records group ${flags.group} has not processed; they would never be loaded. Add --yes to do it anyway (see --dry-run for each partition)`,
           );
         }

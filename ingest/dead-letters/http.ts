@@ -28,7 +28,7 @@ const redriveSchema = z.strictObject({
 });
 
 function invalid(error: z.ZodError): ContinuityError {
-  return new ContinuityError('CONT_ERR_CONFIG_INVALID', error.issues.map((i) => `${i.path.join('.') || '$'}: ${i.message}`).join('; '));
+  return new ContinuityError('CONT_ERR_OPERATION_INVALID', error.issues.map((i) => `${i.path.join('.') || '$'}: ${i.message}`).join('; '));
 }
 
 export const deadLettersRoute: FastifyPluginAsync<{ context: RedriveContext }> = async (app, options) => {

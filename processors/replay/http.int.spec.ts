@@ -53,7 +53,10 @@ describe('replay through the running service', () => {
     assert.equal(plan.status, 200);
     assert.equal(plan.body.tables[0].replayRecords, 3000);
     const bad = await call('POST', '/v1/replays', operator, { from: 'yesterday' });
-    assert.deepEqual([bad.status, bad.body.code], [500, 'CONT_ERR_CONFIG_INVALID']);
+    assert.deepEqual([bad.status, bad.body.code], [400, 'CONT_ERR_OPERATION_INVALID']);
+    assert.match(bad.body.message, /^from: "yesterday" is not a position/);
+    const nowhere = await call('POST', '/v1/replays', operator, { from: '9:0', dryRun: true });
+    assert.deepEqual([nowhere.status, nowhere.body.code], [400, 'CONT_ERR_OPERATION_INVALID']);
   });
 
   it('runs beside ingest and the live processors, swaps, and the processors go on into the new table', async () => {

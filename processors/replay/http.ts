@@ -42,7 +42,7 @@ const resumeSchema = z
   .default({ swap: true, dropOld: false, allowFewerRows: false });
 
 function invalid(error: z.ZodError): ContinuityError {
-  return new ContinuityError('CONT_ERR_CONFIG_INVALID', error.issues.map((i) => `${i.path.join('.') || '$'}: ${i.message}`).join('; '));
+  return new ContinuityError('CONT_ERR_OPERATION_INVALID', error.issues.map((i) => `${i.path.join('.') || '$'}: ${i.message}`).join('; '));
 }
 
 interface Running {
@@ -101,7 +101,13 @@ export const operationsRoute: FastifyPluginAsync<OperationsRouteOptions> = async
     const parsed = startSchema.safeParse(request.body ?? {});
     if (!parsed.success) throw invalid(parsed.error);
     const body = parsed.data;
-    const replayOptions = { from: parseFromPosition(body.from), tables: body.tables, batchRecords: body.batchRecords };
+    let from;
+    try {
+      from = parseFromPosition(body.from);
+    } catch (error) {
+      throw new ContinuityError('CONT_ERR_OPERATION_INVALID', (error as Error).message.replace(/^--from: /, 'from: '));
+    }
+    const replayOptions = { from, tables: body.tables, batchRecords: body.batchRecords };
     if (body.dryRun) return reply.send(await planReplay(ctx, replayOptions));
     const started = await launch(
       (r) =>
@@ -165,7 +171,7 @@ export const operationsRoute: FastifyPluginAsync<OperationsRouteOptions> = async
     const out = [];
     for (const group of groups) {
       const name = request.query.log ?? (group === deadLetterLoaderDefaults.groupId || group.endsWith('-dead_letters') ? 'dead-letters' : 'events');
-      if (name !== 'events' && name !== 'dead-letters') throw new ContinuityError('CONT_ERR_CONFIG_INVALID', `log: expected events or dead-letters, got ${JSON.stringify(name)}`);
+      if (name !== 'events' && name !== 'dead-letters') throw new ContinuityError('CONT_ERR_OPERATION_INVALID', `log: expected events or dead-letters, got ${JSON.stringify(name)}`);
       const log: EventLog = name === 'events' ? ctx.log : ctx.deadLetters;
       const [starts, ends, committed] = await Promise.all([log.startOffsets(), log.endOffsets(), log.committedOffsets(group)]);
       out.push({

@@ -60,7 +60,7 @@ export async function startPositions(log: EventLog, liveGroup: string, from: Fro
   else if (from.kind === 'timestamp') requested = await Promise.all(end.map((e, p) => offsetAtTimestamp(log, p, from.timestamp, logStart[p], e)));
   else {
     if (!Number.isInteger(from.partition) || from.partition < 0 || from.partition >= end.length) {
-      throw new ContinuityError('CONT_ERR_CONFIG_INVALID', `--from: partition ${from.partition} does not exist (the log ${log.topic} has partitions 0 to ${end.length - 1})`);
+      throw new ContinuityError('CONT_ERR_OPERATION_INVALID', `--from: partition ${from.partition} does not exist (the log ${log.topic} has partitions 0 to ${end.length - 1})`);
     }
     if (from.offset < logStart[from.partition] || from.offset > end[from.partition]) {
       throw new ContinuityError(

@@ -243,16 +243,19 @@ function deterministicUuid(text: string): string {
  */
 function replayDeadLetterSink(deadLetters: EventLog, warehouse: Warehouse): EventLog {
   async function append(records: AppendRecord[]) {
-    const kept: AppendRecord[] = [];
-    for (const record of records) {
-      const letter = JSON.parse(record.value.toString()) as DeadLetter;
-      const [known] = await warehouse.rows<{ n: number | string }>('SELECT count() AS n FROM dead_letters WHERE origin = {o:String} AND reason = {r:String}', {
-        o: letter.origin,
-        r: letter.reason,
-      });
-      if (Number(known.n) > 0) continue;
-      kept.push(deadLetterRecord({ ...letter, id: deterministicUuid(`${letter.origin}\n${letter.reason}\n${letter.raw}`) }));
-    }
+    const letters = records.map((record) => JSON.parse(record.value.toString()) as DeadLetter);
+    // One look-up per batch of rejections: which of them the live processor already recorded.
+    const known = new Set(
+      (
+        await warehouse.rows<{ key: string }>(
+          "SELECT concat(origin, '\\n', reason) AS key FROM dead_letters WHERE (origin, reason) IN (SELECT tupleElement(t, 1), tupleElement(t, 2) FROM (SELECT arrayJoin(arrayZip({origins:Array(String)}, {reasons:Array(String)})) AS t))",
+          { origins: letters.map((l) => l.origin), reasons: letters.map((l) => l.reason) },
+        )
+      ).map((r) => r.key),
+    );
+    const kept = letters
+      .filter((l) => !known.has(`${l.origin}\n${l.reason}`))
+      .map((l) => deadLetterRecord({ ...l, id: deterministicUuid(`${l.origin}\n${l.reason}\n${l.raw}`) }));
     return kept.length > 0 ? deadLetters.append(kept) : [];
   }
   return new Proxy(deadLetters, {
