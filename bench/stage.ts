@@ -68,4 +68,6 @@ if (stage === 'ingest') {
   throw new Error(`unknown stage ${stage}`);
 }
 out.peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
+const cpu = process.cpuUsage();
+out.cpu_s = Number(((cpu.user + cpu.system) / 1e6).toFixed(2));
 console.log(JSON.stringify(out));

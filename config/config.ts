@@ -44,6 +44,8 @@ export const configSchema = z.object({
       url: z.url().optional(),
       username: z.string().optional(),
       password: z.string().optional(),
+      /** Bearer token instead of user and password: a service token with the `operate` scope for the service's /clickhouse gateway. */
+      accessToken: z.string().min(1).optional(),
       database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier').optional(),
     })
     .prefault({}),
@@ -65,15 +67,32 @@ export const configSchema = z.object({
     .object({
       /** Comma-separated bootstrap brokers; setting it selects the Kafka log. */
       brokers: z.array(z.string().min(1)).optional(),
+      /** Client id the brokers log and apply quotas to. Default continuity. */
       clientId: z.string().default('continuity'),
+      /** TLS to the brokers. Default false. */
+      ssl: bool.default(false),
+      /** PEM file of the CA that signed the brokers' certificates; implies TLS. */
+      sslCaFile: z.string().min(1).optional(),
+      /** SASL mechanism; absent: no SASL. */
+      saslMechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+      saslUsername: z.string().optional(),
+      saslPassword: z.string().optional(),
+      /** A processor not heard from for this long loses its partitions to the others. Default 30,000 ms. */
+      sessionTimeoutMs: z.coerce.number().int().min(1000).default(30_000),
+      /** Heartbeat of a processor, also during a warehouse write. Default: a third of the session timeout, at most 3,000 ms. */
+      heartbeatIntervalMs: z.coerce.number().int().min(10).optional(),
+      /** Replicas of a topic the pipeline creates; -1 takes the brokers' default. Default -1. */
+      replicationFactor: z.coerce.number().int().min(-1).max(32).default(-1),
+      /** Create a missing topic when the pipeline starts. Default true; false requires `continuity topics create` first. */
+      createTopics: bool.default(true),
     })
     .prefault({}),
   processor: z
     .object({
       /** Consumer group of the warehouse processors. Default continuity-warehouse. */
       groupId: z.string().min(1).default('continuity-warehouse'),
-      /** Largest batch written to ClickHouse in one insert. Default 50,000 events. */
-      batchRecords: z.coerce.number().int().min(1).max(1_000_000).default(50_000),
+      /** Largest batch written to ClickHouse in one insert. Default 200,000 events. */
+      batchRecords: z.coerce.number().int().min(1).max(1_000_000).default(200_000),
     })
     .prefault({}),
   sql: z
@@ -120,10 +139,28 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
       url: pick('CLICKHOUSE_URL'),
       username: pick('CLICKHOUSE_USER'),
       password: pick('CLICKHOUSE_PASSWORD'),
+      accessToken: pick('CLICKHOUSE_ACCESS_TOKEN'),
       database: pick('CLICKHOUSE_DATABASE'),
     },
-    log: { partitions: pick('CONTINUITY_LOG_PARTITIONS') as never, fsync: pick('CONTINUITY_LOG_FSYNC') as never },
-    kafka: { brokers: brokers ? brokers.split(',').map((b) => b.trim()).filter(Boolean) : undefined },
+    log: {
+      partitions: pick('CONTINUITY_LOG_PARTITIONS') as never,
+      fsync: pick('CONTINUITY_LOG_FSYNC') as never,
+      topic: pick('CONTINUITY_TOPIC'),
+      deadLetterTopic: pick('CONTINUITY_DEAD_LETTER_TOPIC'),
+    },
+    kafka: {
+      brokers: brokers ? brokers.split(',').map((b) => b.trim()).filter(Boolean) : undefined,
+      clientId: pick('KAFKA_CLIENT_ID'),
+      ssl: pick('KAFKA_SSL') as never,
+      sslCaFile: pick('KAFKA_SSL_CA_FILE'),
+      saslMechanism: pick('KAFKA_SASL_MECHANISM') as never,
+      saslUsername: pick('KAFKA_SASL_USERNAME'),
+      saslPassword: pick('KAFKA_SASL_PASSWORD'),
+      sessionTimeoutMs: pick('KAFKA_SESSION_TIMEOUT_MS') as never,
+      heartbeatIntervalMs: pick('KAFKA_HEARTBEAT_INTERVAL_MS') as never,
+      replicationFactor: pick('KAFKA_REPLICATION_FACTOR') as never,
+      createTopics: pick('KAFKA_CREATE_TOPICS') as never,
+    },
     sql: { maxRows: pick('CONTINUITY_SQL_MAX_ROWS') as never, timeLimitSeconds: pick('CONTINUITY_SQL_TIME_LIMIT_SECONDS') as never },
     orgCatalogFile: pick('CONTINUITY_ORG_CATALOG'),
   };

@@ -49,10 +49,12 @@ export interface LoaderOptions {
   toRow(record: LogRecord): RowResult;
   /** Keep records that cannot be loaded; durable when it resolves. */
   deadLetter?(items: { record: LogRecord; errors: FieldError[] }[]): Promise<void>;
-  /** Records per insert. Default 50,000. */
+  /** Most records per insert (a member's batch is at most half of it). Default 200,000. */
   batchRecords?: number;
-  /** Group members this loader runs in its process (batches in flight at once). Default 2. */
+  /** Group members this loader runs in its process; their batches go in together. Default 4. */
   concurrency?: number;
+  /** How long a batch waits for other members' batches to share its insert, ms. Default 50. */
+  lingerMs?: number;
   /** DateTime64 column holding each row's `time`; with `log_partition` it leads the table's order. */
   timeColumn?: string;
   /** Settings of the insert (e.g. how date-times are parsed). */
@@ -125,16 +127,27 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
   const labels = { loader: name };
   let stopping = false;
 
-  async function existingIds(partition: number, entries: { id: string; time?: number }[]): Promise<Set<string>> {
-    if (entries.length === 0) return new Set();
-    const ids = new Set(entries.map((e) => e.id));
+  async function existingIds(groups: { partition: number; entries: { id: string; time?: number }[] }[]): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for (const g of groups) for (const e of g.entries) ids.add(e.id);
+    if (ids.size === 0) return new Set();
     let rows: { id: string }[];
-    if (options.timeColumn && entries.every((e) => e.time !== undefined)) {
-      const windows = timeWindows(entries.map((e) => e.time!));
-      const within = windows
-        .map(([from, to]) => `${options.timeColumn} BETWEEN fromUnixTimestamp64Milli(${from}, 'UTC') AND fromUnixTimestamp64Milli(${to}, 'UTC')`)
+    if (options.timeColumn && groups.every((g) => g.entries.every((e) => e.time !== undefined))) {
+      const byPartition = new Map<number, number[]>();
+      for (const g of groups) {
+        const times = byPartition.get(g.partition) ?? [];
+        for (const e of g.entries) times.push(e.time!);
+        byPartition.set(g.partition, times);
+      }
+      const where = [...byPartition]
+        .map(([partition, times]) => {
+          const within = timeWindows(times)
+            .map(([from, to]) => `${options.timeColumn} BETWEEN fromUnixTimestamp64Milli(${from}, 'UTC') AND fromUnixTimestamp64Milli(${to}, 'UTC')`)
+            .join(' OR ');
+          return `(log_partition = ${partition} AND (${within}))`;
+        })
         .join(' OR ');
-      rows = await warehouse.rows<{ id: string }>(`SELECT id FROM ${table} WHERE log_partition = ${partition} AND (${within})`);
+      rows = await warehouse.rows<{ id: string }>(`SELECT id FROM ${table} WHERE ${where}`);
     } else {
       rows = await warehouse.rows<{ id: string }>(`SELECT id FROM ${table} WHERE id IN (SELECT id FROM format(TSV, 'id String', {ids:String}))`, {
         ids: [...ids].map(escapeTsv).join('\n'),
@@ -168,7 +181,7 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
    * ids up again, so rows a failed attempt did write are never written twice.
    */
   async function insertOrIsolate(partition: number, entries: Entry[], dropped: Set<string>): Promise<{ record: LogRecord; reason: string }[]> {
-    const existing = await existingIds(partition, entries);
+    const existing = await existingIds([{ partition, entries }]);
     for (const id of existing) dropped.add(id);
     const fresh = existing.size === 0 ? entries : entries.filter((e) => !existing.has(e.id));
     if (fresh.length === 0) return [];
@@ -201,6 +214,70 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     processorEventsDeadLettered.inc(labels, items.length);
   }
 
+  type Outcome = { refused: { record: LogRecord; reason: string }[]; dropped: Set<string> };
+  type Submission = { partition: number; entries: Entry[]; resolve(outcome: Outcome): void; reject(error: unknown): void };
+  const memberCount = Math.max(1, options.concurrency ?? 4);
+  const insertRows = options.batchRecords ?? 200_000;
+  const lingerMs = options.lingerMs ?? 50;
+
+  /**
+   * Batches of several partitions (one per member) go in as one insert:
+   * ClickHouse parses one large block on all cores far faster than several
+   * small ones. Each member's batch stays in flight, uncommitted, until the
+   * insert holding it has returned.
+   */
+  const combiner = (() => {
+    let queue: Submission[] = [];
+    let queued = 0;
+    let timer: NodeJS.Timeout | null = null;
+    let tail: Promise<void> = Promise.resolve();
+
+    async function flush(subs: Submission[]) {
+      try {
+        const existing = await existingIds(subs);
+        const fresh: Entry[] = [];
+        for (const s of subs) for (const e of s.entries) if (!existing.has(e.id)) fresh.push(e);
+        try {
+          if (fresh.length > 0) await insertWithRetry(fresh.map((e) => e.row));
+          for (const s of subs) s.resolve({ refused: [], dropped: new Set(s.entries.filter((e) => existing.has(e.id)).map((e) => e.id)) });
+        } catch (error) {
+          if (!isContinuityError(error, 'CONT_ERR_WAREHOUSE_QUERY')) throw error;
+          // Some row is refused: find it partition by partition.
+          for (const s of subs) {
+            const dropped = new Set<string>();
+            try {
+              s.resolve({ refused: await insertOrIsolate(s.partition, s.entries, dropped), dropped });
+            } catch (inner) {
+              s.reject(inner);
+            }
+          }
+        }
+      } catch (error) {
+        for (const s of subs) s.reject(error);
+      }
+    }
+
+    function flushNow() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      const subs = queue;
+      queue = [];
+      queued = 0;
+      if (subs.length > 0) tail = tail.then(() => flush(subs));
+    }
+
+    return {
+      submit(partition: number, entries: Entry[]): Promise<Outcome> {
+        return new Promise<Outcome>((resolve, reject) => {
+          queue.push({ partition, entries, resolve, reject });
+          queued += entries.length;
+          if (queued >= insertRows || queue.length >= memberCount) flushNow();
+          else timer ??= setTimeout(flushNow, lingerMs);
+        });
+      },
+    };
+  })();
+
   async function handle(batch: RecordBatch, consumer: { commit(p: number, o: number, m?: string | null): Promise<void> }) {
     if (batch.records.length === 0) return;
     const seen = new Set<string>();
@@ -223,8 +300,7 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     // Kept before anything is committed, so a crash cannot lose them.
     await deadLetterAll(invalid);
     if (candidates.length > 0) {
-      const dropped = new Set<string>();
-      const refused = await insertOrIsolate(batch.partition, candidates, dropped);
+      const { refused, dropped } = await combiner.submit(batch.partition, candidates);
       await deadLetterAll(refused.map(({ record, reason }) => ({ record, errors: [{ field: '$', reason: `the warehouse refused the row: ${reason}` }] })));
       duplicates += dropped.size;
       const written = candidates.length - refused.length - dropped.size;
@@ -236,17 +312,24 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     stats.batches++;
     processorBatches.inc(labels);
     const last = batch.records[batch.records.length - 1];
-    await consumer.commit(batch.partition, last.offset + 1, null);
+    try {
+      await consumer.commit(batch.partition, last.offset + 1, null);
+    } catch (error) {
+      // The group rebalanced while this batch was written (Kafka): the
+      // partition goes to whoever holds it next, from its last commit, and
+      // the rows written here are dropped there as ids already present.
+      if (!isContinuityError(error, 'CONT_ERR_LOG_NOT_ASSIGNED')) throw error;
+    }
   }
 
   // Several members of the group in this process: while one member's insert
   // runs inside ClickHouse, another reads and prepares its next batch.
   const members: Subscription[] = [];
-  for (let i = 0; i < Math.max(1, options.concurrency ?? 2); i++) {
+  for (let i = 0; i < memberCount; i++) {
     members.push(
       await options.log.subscribe({
         groupId: options.groupId,
-        maxBatchRecords: options.batchRecords ?? 50_000,
+        maxBatchRecords: Math.ceil(insertRows / 2),
         eachBatch: handle,
       }),
     );
