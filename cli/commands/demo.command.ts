@@ -28,7 +28,9 @@ export function register(program: Command) {
         progress.done();
         console.log(`Loaded the seed scenario: ${events.length.toLocaleString('en-US')} events (re-running adds nothing: ids are stable, duplicates are dropped).`);
         console.log(renderSeedSummary(await computeSeedFigures(service.pipeline.warehouse)));
-        console.log(`\nService: ${service.url}   (dashboards at ${service.url}/ , SQL: continuity sql "SELECT …")`);
+        const viewer = service.auth.localToken ? `${service.url}/#token=${service.auth.localToken}` : `${service.url}/`;
+        console.log(`\nDashboards: ${viewer}`);
+        console.log(`Service: ${service.url}   (SQL: continuity sql "SELECT …")`);
         if (service.auth.localToken) {
           console.log(`Token of this run (every org; ingest and sql): ${service.auth.localToken}`);
           console.log(`  curl -H 'Authorization: Bearer ${service.auth.localToken}' -H 'content-type: application/json' ${service.url}/v1/sql -d '{"query":"SELECT count() FROM events"}'`);
