@@ -49,7 +49,7 @@ export interface LoaderOptions {
   toRow(record: LogRecord): RowResult;
   /** Keep records that cannot be loaded; durable when it resolves. */
   deadLetter?(items: { record: LogRecord; errors: FieldError[] }[]): Promise<void>;
-  /** Most records per insert (a member's batch is at most half of it). Default 200,000. */
+  /** Most records per insert (a member's batch is at most half of it). Default 100,000. */
   batchRecords?: number;
   /** Group members this loader runs in its process; their batches go in together. Default 4. */
   concurrency?: number;
@@ -217,7 +217,7 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
   type Outcome = { refused: { record: LogRecord; reason: string }[]; dropped: Set<string> };
   type Submission = { partition: number; entries: Entry[]; resolve(outcome: Outcome): void; reject(error: unknown): void };
   const memberCount = Math.max(1, options.concurrency ?? 4);
-  const insertRows = options.batchRecords ?? 200_000;
+  const insertRows = options.batchRecords ?? 100_000;
   const lingerMs = options.lingerMs ?? 50;
 
   /**
