@@ -46,6 +46,15 @@ if (stage === 'ingest') {
   out.ms = performance.now() - t0;
   out.totals = await totals(pipeline.warehouse, 'events');
   await pipeline.close();
+} else if (stage === 'replay') {
+  // The whole log again into shadow tables, swapped in: what an operator runs after a fix.
+  const { startReplay } = await import('../processors/replay/index.ts');
+  const pipeline = await openPipeline(config, { purpose: 'bench replay' });
+  const t0 = performance.now();
+  await startReplay({ log: pipeline.log, deadLetters: pipeline.deadLetters, warehouse: pipeline.warehouse, catalog: pipeline.catalog });
+  out.ms = performance.now() - t0;
+  out.totals = await totals(pipeline.warehouse, 'events');
+  await pipeline.close();
 } else if (stage === 'limit') {
   // The engine's own limit: ClickHouse reading the same file into a copy of `events`.
   const warehouse = await getWarehouse({ path: resolve(dataDir, 'warehouse') });
