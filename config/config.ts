@@ -85,6 +85,8 @@ export const configSchema = z.object({
       replicationFactor: z.coerce.number().int().min(-1).max(32).default(-1),
       /** Create a missing topic when the pipeline starts. Default true; false requires `continuity topics create` first. */
       createTopics: bool.default(true),
+      /** Wait of a group leader before it sends the assignment. Default 0; see event-log/kafka/config.ts (for librdkafka's mock cluster). */
+      leaderSyncDelayMs: z.coerce.number().int().min(0).max(60_000).default(0),
     })
     .prefault({}),
   processor: z
@@ -160,6 +162,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
       heartbeatIntervalMs: pick('KAFKA_HEARTBEAT_INTERVAL_MS') as never,
       replicationFactor: pick('KAFKA_REPLICATION_FACTOR') as never,
       createTopics: pick('KAFKA_CREATE_TOPICS') as never,
+      leaderSyncDelayMs: pick('KAFKA_LEADER_SYNC_DELAY_MS') as never,
     },
     sql: { maxRows: pick('CONTINUITY_SQL_MAX_ROWS') as never, timeLimitSeconds: pick('CONTINUITY_SQL_TIME_LIMIT_SECONDS') as never },
     orgCatalogFile: pick('CONTINUITY_ORG_CATALOG'),

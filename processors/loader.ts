@@ -324,15 +324,22 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
 
   // Several members of the group in this process: while one member's insert
   // runs inside ClickHouse, another reads and prepares its next batch.
-  const members: Subscription[] = [];
-  for (let i = 0; i < memberCount; i++) {
-    members.push(
-      await options.log.subscribe({
+  // They join at once: on Kafka every join rebalances the group, so members
+  // joining one after another would cost a rebalance each.
+  const joined = await Promise.allSettled(
+    Array.from({ length: memberCount }, () =>
+      options.log.subscribe({
         groupId: options.groupId,
         maxBatchRecords: Math.ceil(insertRows / 2),
         eachBatch: handle,
       }),
-    );
+    ),
+  );
+  const members = joined.flatMap((j) => (j.status === 'fulfilled' ? [j.value] : []));
+  const refused = joined.find((j) => j.status === 'rejected');
+  if (refused) {
+    await Promise.allSettled(members.map((m) => m.stop()));
+    throw refused.reason;
   }
   const subscription = combine(members);
   subscription.done.catch((error) => {

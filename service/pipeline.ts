@@ -7,6 +7,7 @@
 import { join, resolve } from 'node:path';
 import type { EventLog } from '../event-log/event-log.ts';
 import { getEmbeddedEventLog } from '../event-log/embedded/index.ts';
+import { getKafkaEventLog, tlsOptions, type KafkaEventLogOptions } from '../event-log/kafka/index.ts';
 import type { FrozenConfig } from '../config/config.ts';
 import { ContinuityError } from '../errors/registry.ts';
 import { createIngestor, type Ingestor } from '../ingest/accept.ts';
@@ -52,16 +53,33 @@ function usesLocalState(config: FrozenConfig) {
   return config.log.kind === 'embedded' || !config.clickhouse.url;
 }
 
+/** What every Kafka client of the pipeline shares: brokers, TLS, SASL, group timing. */
+export function kafkaOptions(config: FrozenConfig): KafkaEventLogOptions {
+  const k = config.kafka;
+  return {
+    brokers: [...(k.brokers ?? [])],
+    clientId: k.clientId,
+    ssl: tlsOptions(k.ssl, k.sslCaFile),
+    sasl: k.saslMechanism ? { mechanism: k.saslMechanism, username: k.saslUsername ?? '', password: k.saslPassword ?? '' } : undefined,
+    sessionTimeoutMs: k.sessionTimeoutMs,
+    heartbeatIntervalMs: k.heartbeatIntervalMs,
+    replicationFactor: k.replicationFactor,
+    createTopic: k.createTopics,
+    leaderSyncDelayMs: k.leaderSyncDelayMs,
+  };
+}
+
 export async function openEventLogs(config: FrozenConfig): Promise<{ log: EventLog; deadLetters: EventLog }> {
   if (config.log.kind === 'kafka') {
-    const kafkaModule = '../event-log/kafka/index.ts';
-    const { getKafkaEventLog } = await import(kafkaModule).catch((error: Error) => {
-      throw new ContinuityError('CONT_ERR_CONFIG_INVALID', `the Kafka event log is not available: ${(error as Error).message}`);
-    });
-    const common = { brokers: [...(config.kafka.brokers ?? [])], clientId: config.kafka.clientId };
-    const log = getKafkaEventLog({ ...common, topic: config.log.topic, partitions: config.log.partitions });
-    const deadLetters = getKafkaEventLog({ ...common, topic: config.log.deadLetterTopic, partitions: 1 });
-    await Promise.all([log.init(), deadLetters.init()]);
+    const options = kafkaOptions(config);
+    const log = getKafkaEventLog({ ...options, topic: config.log.topic, partitions: config.log.partitions });
+    const deadLetters = getKafkaEventLog({ ...options, topic: config.log.deadLetterTopic, partitions: 1 });
+    try {
+      await Promise.all([log.init(), deadLetters.init()]);
+    } catch (error) {
+      await Promise.allSettled([log.close(), deadLetters.close()]);
+      throw error;
+    }
     return { log, deadLetters };
   }
   const dir = join(resolve(config.dataDir), 'log');
@@ -83,6 +101,7 @@ export async function openWarehouse(config: FrozenConfig): Promise<Warehouse> {
     url: config.clickhouse.url,
     username: config.clickhouse.username,
     password: config.clickhouse.password,
+    accessToken: config.clickhouse.accessToken,
     database: config.clickhouse.database,
   });
   await migrate(warehouse);
@@ -123,15 +142,24 @@ export async function openPipeline(config: FrozenConfig, options: OpenOptions): 
       async startProcessors() {
         let failure: unknown = null;
         const start = async () => {
-          const events = await startEventsLoader({
-            log: pipeline.log,
-            deadLetters: pipeline.deadLetters,
-            warehouse: pipeline.warehouse,
-            catalog,
-            groupId: config.processor.groupId,
-            batchRecords: config.processor.batchRecords,
-          });
-          const deadLetters = await startDeadLetterLoader({ deadLetters: pipeline.deadLetters, warehouse: pipeline.warehouse });
+          // Started together: joining a Kafka consumer group takes its coordinator a few seconds.
+          const started = await Promise.allSettled([
+            startEventsLoader({
+              log: pipeline.log,
+              deadLetters: pipeline.deadLetters,
+              warehouse: pipeline.warehouse,
+              catalog,
+              groupId: config.processor.groupId,
+              batchRecords: config.processor.batchRecords,
+            }),
+            startDeadLetterLoader({ deadLetters: pipeline.deadLetters, warehouse: pipeline.warehouse }),
+          ]);
+          const refused = started.find((s) => s.status === 'rejected');
+          if (refused) {
+            await Promise.allSettled(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+            throw refused.reason;
+          }
+          const [events, deadLetters] = started.map((s) => (s as PromiseFulfilledResult<Loader>).value);
           events.subscription.done.catch((e) => (failure ??= e));
           deadLetters.subscription.done.catch((e) => (failure ??= e));
           return { events, deadLetters };

@@ -2,10 +2,12 @@
  * The service: ingest API, processors and the read side in one process that
  * owns the data directory.
  */
+import { join, resolve } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { FrozenConfig } from '../config/config.ts';
 import { viewerPlugin } from '../dashboards/viewer/plugin.ts';
 import { continuityErrorHandler } from '../errors/http-error-handler.ts';
+import { ContinuityError } from '../errors/registry.ts';
 import { deadLettersRoute } from '../ingest/dead-letters/http.ts';
 import { ingestPlugin } from '../ingest/http/index.ts';
 import { metrics, processorLagEvents } from '../observability/metrics.ts';
@@ -16,6 +18,7 @@ import { removeServiceInfo, writeServiceInfo } from './data-dir.ts';
 import { openPipeline, type Pipeline, type Processors } from './pipeline.ts';
 import { openReadOnlyWarehouse } from './read-only-warehouse.ts';
 import { sqlRoute } from './sql-route.ts';
+import { clickhouseGateway } from './clickhouse-gateway.ts';
 
 export interface AppOptions {
   bodyLimitBytes: number;
@@ -55,6 +58,10 @@ export async function buildApp(pipeline: Pipeline, options: AppOptions): Promise
   app.addHook('onClose', () => reader.close());
   await app.register(sqlRoute, { reader });
   await app.register(viewerPlugin, { reader, catalog: pipeline.catalog });
+  // Other processes (processors, migrations) reach the embedded warehouse through this; a server they reach themselves.
+  if (pipeline.warehouse.kind === 'embedded') {
+    await app.register(clickhouseGateway, { prefix: '/clickhouse', path: join(resolve(pipeline.config.dataDir), 'warehouse') });
+  }
 
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/metrics', async (_req, reply) => {
@@ -98,6 +105,8 @@ export interface StartOptions {
   purpose?: string;
   /** With no tokens configured, run on the generated local token alone instead of refusing (the demo). */
   localTokenOnly?: boolean;
+  /** Run the processors in this process. Default true; false when `continuity process` instances do it (Kafka). */
+  processors?: boolean;
 }
 
 export async function startService(config: FrozenConfig, options: StartOptions = {}): Promise<RunningService> {
@@ -113,14 +122,14 @@ export async function startService(config: FrozenConfig, options: StartOptions =
   }
   let app: FastifyInstance | null = null;
   try {
-    const processors = await pipeline.startProcessors();
+    const processors = options.processors === false ? null : await pipeline.startProcessors();
     app = await buildApp(pipeline, {
       bodyLimitBytes: config.http.bodyLimitBytes,
       maxEventsPerRequest: config.http.maxEventsPerRequest,
       rateEventsPerSecond: config.http.rateEventsPerSecond,
       rateBurst: config.http.rateBurst,
       tokens: auth.tokens,
-      processors,
+      processors: processors ?? undefined,
     });
     const address = await app.listen({ host: config.http.host, port: config.http.port });
     const url = address.replace('[::1]', 'localhost');
@@ -130,7 +139,10 @@ export async function startService(config: FrozenConfig, options: StartOptions =
       url,
       app,
       pipeline,
-      processors,
+      get processors() {
+        if (!processors) throw new ContinuityError('CONT_ERR_CONFIG_INVALID', 'this service runs no processors (started with --no-processors)');
+        return processors;
+      },
       auth,
       async close() {
         if (closed) return;

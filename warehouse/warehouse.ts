@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { join, resolve } from 'node:path';
-import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { ContinuityError } from '../errors/registry.ts';
 import { guardChdbConnection } from './chdb-guard.ts';
 
@@ -20,6 +20,8 @@ export interface WarehouseOptions {
   username?: string;
   /** Server password. Default empty. */
   password?: string;
+  /** Bearer token instead of user and password (ClickHouse Cloud JWT, or a token of the continuity service's /clickhouse gateway). */
+  accessToken?: string;
   /** Database holding the project's tables. Default `default` (embedded) / `continuity` (server). */
   database?: string;
   /** Per-request timeout against a server, ms. Default 300,000. */
@@ -63,8 +65,20 @@ export async function getWarehouse(options: WarehouseOptions = {}): Promise<Ware
   if (options.url) {
     kind = 'server';
     database = options.database ?? 'continuity';
-    const bootstrap = createClient({ url: options.url, username: options.username ?? 'default', password: options.password ?? '' });
+    const server = serverAddress(options.url);
+    const credentials = options.accessToken ? { access_token: options.accessToken } : { username: options.username ?? 'default', password: options.password ?? '' };
+    // Failures reach the caller as ContinuityErrors; the client's own console logging would repeat them.
+    const quiet = { log: { level: ClickHouseLogLevel.OFF } };
+    const bootstrap = createClient({ ...server, ...credentials, ...quiet });
     try {
+      if (options.database === undefined) {
+        // The continuity service's gateway to its embedded warehouse names the
+        // database its tables are in; a ClickHouse server does not.
+        const probe = await bootstrap.exec({ query: 'SELECT 1' });
+        probe.stream.resume();
+        const served = probe.response_headers['x-continuity-database'];
+        if (typeof served === 'string' && served !== '') database = served;
+      }
       await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database)}` });
     } catch (error) {
       throw toWarehouseError(error);
@@ -72,9 +86,9 @@ export async function getWarehouse(options: WarehouseOptions = {}): Promise<Ware
       await bootstrap.close();
     }
     client = createClient({
-      url: options.url,
-      username: options.username ?? 'default',
-      password: options.password ?? '',
+      ...server,
+      ...credentials,
+      ...quiet,
       database,
       request_timeout: options.requestTimeoutMs ?? 300_000,
       clickhouse_settings: { date_time_input_format: 'best_effort' },
@@ -90,6 +104,19 @@ export async function getWarehouse(options: WarehouseOptions = {}): Promise<Ware
     rawInsert = fileInsert(client, join(path, '_inserts'));
   }
   return wrap(client, kind, database, rawInsert);
+}
+
+/**
+ * A path in the URL is where the server answers (a proxy's prefix, or the
+ * service's `/clickhouse` gateway), not a database as @clickhouse/client would
+ * read it; the database is `database` (CLICKHOUSE_DATABASE).
+ */
+export function serverAddress(url: string): { url: string; pathname?: string } {
+  const parsed = new URL(url);
+  const path = parsed.pathname.replace(/\/+$/, '');
+  if (path === '') return { url };
+  parsed.pathname = '/';
+  return { url: parsed.toString(), pathname: path };
 }
 
 type RawInsert = (params: { table: string; values: Buffer; format: string; settings?: ClickHouseSettings }) => Promise<void>;
@@ -170,7 +197,13 @@ function wrap(client: ClickHouseClient, kind: Warehouse['kind'], database: strin
         if (rawInsert) {
           await rawInsert({ table: quoteIdentifier(table), values: typeof body === 'string' ? Buffer.from(body) : body, format, settings: settings as never });
         } else {
-          await client.insert({ table: quoteIdentifier(table), values: Readable.from([body]), format: format as never, clickhouse_settings: settings });
+          // The body as it is: `insert` would encode a JSON format's chunks again, as rows.
+          const result = await client.exec({
+            query: `INSERT INTO ${quoteIdentifier(table)} FORMAT ${format}`,
+            values: Readable.from([typeof body === 'string' ? Buffer.from(body) : body]),
+            clickhouse_settings: settings,
+          });
+          result.stream.resume();
         }
       } catch (error) {
         throw toWarehouseError(error, `INSERT INTO ${table} FORMAT ${format}`);

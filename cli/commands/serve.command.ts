@@ -15,9 +15,10 @@ export function register(program: Command) {
     .option('--burst <events>', 'events a token may send at once (env CONTINUITY_RATE_BURST, default 100000)')
     .option('--body-limit <bytes>', 'largest request body (env CONTINUITY_BODY_LIMIT_BYTES, default 16777216)')
     .option('--batch-records <n>', 'events per warehouse insert (default 50000)')
-    .action(async (flags: CommonFlags & ServeFlags) => {
+    .option('--no-processors', 'run no processors here: `continuity process` instances load the warehouse (Kafka), through /clickhouse when it is embedded')
+    .action(async (flags: CommonFlags & ServeFlags & { processors?: boolean }) => {
       const config = configFrom(flags, serveConfig(flags));
-      const service = await startService(config);
+      const service = await startService(config, { processors: flags.processors !== false });
       // One write, so whoever watches for the first line has the whole banner.
       console.log(
         [
@@ -25,6 +26,8 @@ export function register(program: Command) {
           authSummary(service, config),
           `  POST ${service.url}/v1/events   ingest NDJSON or JSON`,
           `  POST ${service.url}/v1/sql      read-only SQL`,
+          ...(service.pipeline.warehouse.kind === 'embedded' ? [`  ${service.url}/clickhouse       the embedded warehouse over ClickHouse's HTTP interface (scope operate)`] : []),
+          ...(flags.processors === false ? ['  processors: none here (--no-processors)'] : []),
           `  GET  ${service.url}/metrics     Prometheus metrics`,
         ].join('\n'),
       );

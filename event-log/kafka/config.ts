@@ -48,6 +48,12 @@ export interface KafkaEventLogOptions {
   rebalanceTimeoutMs?: number;
   /** Longest wait of a fetch for new records before it returns empty. Default 500 ms. */
   maxWaitTimeMs?: number;
+  /** How long a group leader waits before it sends the partition assignment.
+   * Default 0. Kafka answers a member's SyncGroup whenever it comes; librdkafka's
+   * mock cluster settles the rebalance when the leader's assignment arrives and
+   * refuses the members whose SyncGroup comes later (each refusal costs a
+   * rejoin and another rebalance), so the tests give the others a head start. */
+  leaderSyncDelayMs?: number;
   /** kafkajs log lines at or above this level go to `onWarning`. Default `error`. */
   logLevel?: 'nothing' | 'error' | 'warn' | 'info' | 'debug';
   /** Receives warnings (broker answers checked and corrected, partition counts kept, client errors). Default: a line on stderr. */
@@ -69,6 +75,7 @@ export const kafkaEventLogDefaults = {
   heartbeatIntervalMs: 3_000,
   rebalanceTimeoutMs: 60_000,
   maxWaitTimeMs: 500,
+  leaderSyncDelayMs: 0,
   logLevel: 'error',
 } as const;
 
@@ -91,6 +98,7 @@ export interface ResolvedKafkaEventLogOptions {
   heartbeatIntervalMs: number;
   rebalanceTimeoutMs: number;
   maxWaitTimeMs: number;
+  leaderSyncDelayMs: number;
   logLevel: NonNullable<KafkaEventLogOptions['logLevel']>;
   onWarning: (message: string) => void;
 }
@@ -148,6 +156,7 @@ export function resolveKafkaEventLogOptions(options: KafkaEventLogOptions): Reso
     heartbeatIntervalMs,
     rebalanceTimeoutMs: integerIn('rebalanceTimeoutMs', options.rebalanceTimeoutMs ?? d.rebalanceTimeoutMs, 1_000, 3_600_000),
     maxWaitTimeMs: integerIn('maxWaitTimeMs', options.maxWaitTimeMs ?? d.maxWaitTimeMs, 0, 60_000),
+    leaderSyncDelayMs: integerIn('leaderSyncDelayMs', options.leaderSyncDelayMs ?? d.leaderSyncDelayMs, 0, 60_000),
     logLevel,
     onWarning: options.onWarning ?? ((message) => process.stderr.write(`continuity: kafka: ${message}\n`)),
   };

@@ -21,9 +21,12 @@ describe('Kafka event log', { skip: available.skip }, () => {
     createTopic: false,
     // Short sessions: the mock waits a session timeout less a second for
     // members to rejoin in every rebalance, and a killed member is noticed
-    // after one session timeout.
-    sessionTimeoutMs: 2_500,
+    // after one session timeout. Not under 3 s: the mock holds a new group's
+    // first join that long and drops a member whose session ends meanwhile.
+    sessionTimeoutMs: 4_000,
     heartbeatIntervalMs: 250,
+    // The mock refuses a member's SyncGroup that comes after the leader's.
+    leaderSyncDelayMs: 300,
     maxWaitTimeMs: 100,
     logLevel: 'error' as const,
   });

@@ -22,6 +22,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import {
+  AssignerProtocol,
   CompressionTypes,
   Kafka,
   logLevel as kafkaLogLevel,
@@ -32,6 +33,7 @@ import {
   type EachBatchPayload,
   type KafkaConfig,
   type LogEntry,
+  type PartitionAssigner,
   type Producer,
   type SASLOptions,
 } from 'kafkajs';
@@ -123,6 +125,31 @@ function internalCluster(kafka: Kafka): InternalCluster {
   if (!create) throw new ContinuityError('CONT_ERR_CONFIG_INVALID', 'this kafkajs version does not expose its cluster; the Kafka event log needs kafkajs 2.2.x');
   return (kafka as unknown as Record<symbol, (o: object) => InternalCluster>)[create]({ allowAutoTopicCreation: false });
 }
+
+/**
+ * kafkajs' round-robin assignment (sorted members, partitions dealt in turn),
+ * with an empty assignment for a member left without partitions (more members
+ * than partitions) where kafkajs leaves the member out: a coordinator then has
+ * no answer for that member's SyncGroup (librdkafka's mock cluster never
+ * completes it). Same protocol name, so members of either kind agree.
+ */
+const roundRobinEveryMember =
+  (leaderSyncDelayMs: number): PartitionAssigner =>
+  (config) => {
+    const base = PartitionAssigners.roundRobin(config);
+    return {
+      ...base,
+      async assign(group) {
+        // See leaderSyncDelayMs in config.ts.
+        if (leaderSyncDelayMs > 0) await new Promise((r) => setTimeout(r, leaderSyncDelayMs));
+        const assignment = await base.assign(group);
+        const given = new Set(assignment.map((a) => a.memberId));
+        const empty = AssignerProtocol.MemberAssignment.encode({ version: base.version, assignment: {}, userData: Buffer.alloc(0) });
+        for (const { memberId } of group.members) if (!given.has(memberId)) assignment.push({ memberId, memberAssignment: empty });
+        return assignment;
+      },
+    };
+  };
 
 /** Which member's eachBatch is running, so stop() called from inside it does not wait for itself. */
 const insideBatch = new AsyncLocalStorage<KafkaMember>();
@@ -663,8 +690,7 @@ class KafkaMember implements Subscription {
       heartbeatInterval: o.heartbeatIntervalMs,
       rebalanceTimeout: o.rebalanceTimeoutMs,
       maxWaitTimeInMs: o.maxWaitTimeMs,
-      // Sorted members, partitions dealt in turn: deterministic splits.
-      partitionAssigners: [PartitionAssigners.roundRobin],
+      partitionAssigners: [roundRobinEveryMember(o.leaderSyncDelayMs)],
     });
     const { GROUP_JOIN, REBALANCING, CRASH } = this.consumer.events;
     this.consumer.on(GROUP_JOIN, (e) => this.joined(e.payload.memberAssignment[log.topic] ?? []));

@@ -104,7 +104,8 @@ export async function startKafkaMock(options: KafkaMockOptions = {}): Promise<Ka
   const args = ['--brokers', String(options.brokers ?? 3), ...Object.entries(options.topics ?? {}).map(([t, p]) => `${t}:${p}`)];
   const child: ChildProcessWithoutNullStreams = spawn(available.launcher, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
+  // KAFKA_MOCK_DEBUG=mock (librdkafka debug contexts) traces the cluster's group coordinator on stderr.
+  child.stderr.on('data', (d) => (process.env.KAFKA_MOCK_DEBUG ? process.stderr.write(d) : (stderr += d)));
   const pending: ((line: string) => void)[] = [];
   let buffer = '';
   let bootstrap: ((line: string) => void) | null = null;

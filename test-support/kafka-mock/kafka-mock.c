@@ -61,8 +61,11 @@ int main(int argc, char **argv) {
         signal(SIGPIPE, SIG_IGN);
 
         conf = rd_kafka_conf_new();
-        /* The handle only hosts the cluster; keep its own logging quiet. */
-        if (rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+        /* The handle only hosts the cluster; keep its own logging quiet,
+         * unless KAFKA_MOCK_DEBUG names librdkafka debug contexts (e.g. "mock"). */
+        if (rd_kafka_conf_set(conf, "log_level", getenv("KAFKA_MOCK_DEBUG") ? "7" : "3", errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK ||
+            (getenv("KAFKA_MOCK_DEBUG") &&
+             rd_kafka_conf_set(conf, "debug", getenv("KAFKA_MOCK_DEBUG"), errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)) {
                 fprintf(stderr, "kafka-mock: %s\n", errstr);
                 return 2;
         }
