@@ -47,6 +47,8 @@ export const configSchema = z.object({
       /** Bearer token instead of user and password: a service token with the `operate` scope for the service's /clickhouse gateway. */
       accessToken: z.string().min(1).optional(),
       database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier').optional(),
+      /** A cluster of the server's remote_servers: migrations make ReplicatedMergeTree tables behind Distributed ones, ON CLUSTER. */
+      cluster: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be a cluster name of the server (remote_servers)').optional(),
     })
     .prefault({}),
   log: z
@@ -143,6 +145,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
       password: pick('CLICKHOUSE_PASSWORD'),
       accessToken: pick('CLICKHOUSE_ACCESS_TOKEN'),
       database: pick('CLICKHOUSE_DATABASE'),
+      cluster: pick('CLICKHOUSE_CLUSTER'),
     },
     log: {
       partitions: pick('CONTINUITY_LOG_PARTITIONS') as never,

@@ -96,6 +96,9 @@ export async function openEventLogs(config: FrozenConfig): Promise<{ log: EventL
 }
 
 export async function openWarehouse(config: FrozenConfig): Promise<Warehouse> {
+  if (config.clickhouse.cluster && !config.clickhouse.url) {
+    throw new ContinuityError('CONT_ERR_CONFIG_INVALID', 'CLICKHOUSE_CLUSTER names a cluster of a ClickHouse server: set CLICKHOUSE_URL too (the embedded warehouse is one node)');
+  }
   const warehouse = await getWarehouse({
     path: join(resolve(config.dataDir), 'warehouse'),
     url: config.clickhouse.url,
@@ -103,8 +106,9 @@ export async function openWarehouse(config: FrozenConfig): Promise<Warehouse> {
     password: config.clickhouse.password,
     accessToken: config.clickhouse.accessToken,
     database: config.clickhouse.database,
+    cluster: config.clickhouse.cluster,
   });
-  await migrate(warehouse);
+  await migrate(warehouse, undefined, { cluster: config.clickhouse.cluster });
   return warehouse;
 }
 

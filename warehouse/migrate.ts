@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ContinuityError } from '../errors/registry.ts';
+import { ClusterDdl } from './cluster-ddl.ts';
 import type { Warehouse } from './warehouse.ts';
 
 export const migrationsDir = fileURLToPath(new URL('./migrations/', import.meta.url));
@@ -51,8 +52,17 @@ export interface MigrateResult {
   alreadyApplied: string[];
 }
 
-export async function migrate(warehouse: Warehouse, migrations = loadMigrations()): Promise<MigrateResult> {
-  await warehouse.command(`CREATE TABLE IF NOT EXISTS schema_migrations
+export interface MigrateOptions {
+  /** A ClickHouse cluster (CLICKHOUSE_CLUSTER): the same migrations, replicated and distributed over it (cluster-ddl.ts). */
+  cluster?: string;
+}
+
+export async function migrate(warehouse: Warehouse, migrations = loadMigrations(), options: MigrateOptions = {}): Promise<MigrateResult> {
+  const cluster = options.cluster ? new ClusterDdl(options.cluster) : null;
+  const run = async (statement: string) => {
+    for (const s of cluster ? cluster.rewrite(statement) : [statement]) await warehouse.command(s);
+  };
+  await run(`CREATE TABLE IF NOT EXISTS schema_migrations
     (version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
     ENGINE = MergeTree ORDER BY version`);
   const done = new Map(
@@ -72,11 +82,13 @@ export async function migrate(warehouse: Warehouse, migrations = loadMigrations(
         );
       }
       result.alreadyApplied.push(m.name);
+      // On a cluster, later statements need to know which names are replicated tables.
+      if (cluster) for (const statement of splitStatements(m.sql)) cluster.rewrite(statement);
       continue;
     }
     for (const statement of splitStatements(m.sql)) {
       try {
-        await warehouse.command(statement);
+        await run(statement);
       } catch (error) {
         throw new ContinuityError('CONT_ERR_WAREHOUSE_MIGRATION', `migration ${m.name} failed: ${(error as Error).message}`, { cause: error });
       }

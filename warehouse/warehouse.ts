@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { ContinuityError } from '../errors/registry.ts';
 import { guardChdbConnection } from './chdb-guard.ts';
+import { clusterIdentifier } from './cluster-ddl.ts';
 
 export interface WarehouseOptions {
   /** Directory of the embedded chDB data; used when `url` is absent. Default `./data/warehouse`. */
@@ -26,6 +27,8 @@ export interface WarehouseOptions {
   database?: string;
   /** Per-request timeout against a server, ms. Default 300,000. */
   requestTimeoutMs?: number;
+  /** A cluster of the server: the database is created on every node of it. */
+  cluster?: string;
 }
 
 export interface Warehouse {
@@ -79,7 +82,8 @@ export async function getWarehouse(options: WarehouseOptions = {}): Promise<Ware
         const served = probe.response_headers['x-continuity-database'];
         if (typeof served === 'string' && served !== '') database = served;
       }
-      await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database)}` });
+      const onCluster = options.cluster ? ` ON CLUSTER ${clusterIdentifier(options.cluster)}` : '';
+      await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database)}${onCluster}` });
     } catch (error) {
       throw toWarehouseError(error);
     } finally {

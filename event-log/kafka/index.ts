@@ -1,2 +1,3 @@
 export { getKafkaEventLog } from './kafka-event-log.ts';
 export { kafkaEventLogDefaults, topicSpec, tlsOptions, type KafkaEventLogOptions, type KafkaSaslMechanism, type TopicSpec } from './config.ts';
+export { ensureTopics, type TopicOutcome } from './topics.ts';
