@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
@@ -16,7 +17,7 @@ import { partitionForKey } from '../event-log/partitioner.ts';
 import { parseDeadLetter } from '../ingest/dead-letters.ts';
 import { realisticEvents, seedScenario } from '../ingest/simulator/index.ts';
 import { eventKey, serializeEvent, type ContinuityEvent } from '../schemas/index.ts';
-import { spawnCli } from '../test-support/cli.ts';
+import { runCliAsync, spawnCli } from '../test-support/cli.ts';
 import { kafkaMockAvailability, startKafkaMock, type KafkaMock } from '../test-support/kafka-mock/index.ts';
 import { tempDir, testConfig } from '../test-support/temp.ts';
 import { getWarehouse } from '../warehouse/index.ts';
@@ -161,6 +162,44 @@ describe('the pipeline on Kafka', { skip: available.skip }, () => {
       await producer.disconnect().catch(() => {});
       await pipeline.close();
     }
+  });
+
+  it('runs from the command line: a file ingested into Kafka, process --until-idle drains the topic and exits', { timeout: 120_000 }, async () => {
+    const names = await topics('cli', 4);
+    const dataDir = `${tmp.dir}/cli`;
+    const env = {
+      KAFKA_BROKERS: kafka.brokers.join(','),
+      CONTINUITY_TOPIC: names.topic,
+      CONTINUITY_DEAD_LETTER_TOPIC: names.deadLetterTopic,
+      CONTINUITY_DATA_DIR: dataDir,
+      CONTINUITY_LOG_FSYNC: 'false',
+      KAFKA_CREATE_TOPICS: 'false',
+      KAFKA_SESSION_TIMEOUT_MS: String(GROUP_TIMING.sessionTimeoutMs),
+      KAFKA_HEARTBEAT_INTERVAL_MS: String(GROUP_TIMING.heartbeatIntervalMs),
+      KAFKA_LEADER_SYNC_DELAY_MS: String(GROUP_TIMING.leaderSyncDelayMs),
+    };
+    const events = [...realisticEvents(3_000, 5)];
+    const file = `${tmp.dir}/cli-events.ndjson`;
+    writeFileSync(file, `${events.map(serializeEvent).join('\n')}\n{"id":"not valid"}\n`);
+    const ingest = await runCliAsync(['ingest', file], { env });
+    assert.equal(ingest.status, 2, ingest.stderr);
+    assert.match(ingest.stderr + ingest.stdout, /3,000/);
+    const processed = await runCliAsync(['process', '--until-idle'], { env });
+    assert.equal(processed.status, 0, processed.stderr);
+    assert.match(processed.stdout, /processed: 3,000 events written, 0 duplicates dropped, 0 dead-lettered, 1 dead letters recorded/);
+    const log = getKafkaEventLog({ brokers: kafka.brokers, topic: names.topic, createTopic: false, logLevel: 'nothing' });
+    try {
+      assert.deepEqual(
+        (await log.committedOffsets('continuity-warehouse')).map((c) => c.offset),
+        await log.endOffsets(),
+      );
+      assert.equal((await log.endOffsets()).reduce((a, b) => a + b, 0), 3_000);
+    } finally {
+      await log.close();
+    }
+    const sql = await runCliAsync(['sql', 'SELECT count() AS n, uniqExact(id) AS ids, sum(quantity) AS q FROM events', '--format', 'json'], { env });
+    assert.equal(sql.status, 0, sql.stderr);
+    assert.deepEqual(JSON.parse(sql.stdout), { n: 3_000, ids: 3_000, q: events.reduce((s, e) => s + e.quantity, 0) });
   });
 
   it('keeps exact totals when one of two processor processes on a 6-partition topic is killed with SIGKILL mid-stream', { timeout: 240_000 }, async () => {
