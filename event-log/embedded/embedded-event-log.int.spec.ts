@@ -19,7 +19,9 @@ import { prepareRecord } from './record-format.ts';
 const root = mkdtempSync(join(tmpdir(), 'continuity-embedded-log-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-testEventLogContract('embedded', async (topic, o) => getEmbeddedEventLog({ dir: join(root, 'contract'), topic, partitions: o?.partitions, pollIntervalMs: 20 }));
+testEventLogContract('embedded', async (topic, o) => getEmbeddedEventLog({ dir: join(root, 'contract'), topic, partitions: o?.partitions, pollIntervalMs: 20 }), {
+  memberProcess: () => ({ adapter: 'embedded', options: { dir: join(root, 'contract'), pollIntervalMs: 20, partitions: 4 } }),
+});
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/append-until-killed.ts', import.meta.url));
