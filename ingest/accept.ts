@@ -152,15 +152,3 @@ export function createIngestor(options: { log: EventLog; deadLetters: EventLog; 
     },
   };
 }
-
-/** Split an NDJSON body into numbered lines (CRLF tolerated). */
-export function ndjsonLines(body: string, firstLine = 1): InputLine[] {
-  const parts = body.split('\n');
-  const out: InputLine[] = [];
-  for (let i = 0; i < parts.length; i++) {
-    let text = parts[i];
-    if (text.endsWith('\r')) text = text.slice(0, -1);
-    if (text.trim() !== '') out.push({ line: firstLine + i, text });
-  }
-  return out;
-}

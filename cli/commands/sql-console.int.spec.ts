@@ -1,29 +1,15 @@
 /** `continuity sql`: one query, a script on stdin, and the console. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { seedScenario } from '../../ingest/simulator/index.ts';
 import { startService } from '../../service/server.ts';
 import { openPipeline } from '../../service/pipeline.ts';
-import { cliPath, runCli } from '../../test-support/cli.ts';
-import { projectRoot, tempDir, testConfig } from '../../test-support/temp.ts';
+import { runCli, runCliAsync } from '../../test-support/cli.ts';
+import { tempDir, testConfig } from '../../test-support/temp.ts';
 
 /** Runs the real command with `input` on a piped (not terminal) stdin. */
-function sqlWithInput(args: string[], input: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, 'sql', ...args], {
-      cwd: projectRoot,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, CONTINUITY_DATA_DIR: '', CLICKHOUSE_URL: '', KAFKA_BROKERS: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(input);
-  });
+function sqlWithInput(args: string[], input: string) {
+  return runCliAsync(['sql', ...args], { input });
 }
 
 describe('continuity sql', () => {
