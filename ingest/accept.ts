@@ -3,12 +3,12 @@
  * rejected lines durably in the dead-letter log. One path for the HTTP API, the
  * file import and the simulator.
  */
-import type { EventLog } from '../event-log/event-log.ts';
+import type { AppendRecord, EventLog } from '../event-log/event-log.ts';
 import { ContinuityError } from '../errors/registry.ts';
 import { ingestEventsAccepted, ingestEventsRejected } from '../observability/metrics.ts';
 import { eventKey, serializeEvent, validateEvent, type Catalog, type ContinuityEvent, type FieldError } from '../schemas/index.ts';
 import { deadLetterRecord, newDeadLetter } from './dead-letters.ts';
-import { inlineValidation, type ValidationPool } from './validation/index.ts';
+import { canonicalAt, inlineValidation, type ValidationPool } from './validation/index.ts';
 
 /** Marks records this ingest validated and wrote in canonical form (see the events loader). */
 const VALIDATED = Object.freeze({ 'continuity-validated': '1' });
@@ -56,10 +56,7 @@ export function createIngestor(options: { log: EventLog; deadLetters: EventLog; 
   const validation = options.validation ?? inlineValidation(catalog);
   let appendTail: Promise<void> = Promise.resolve();
 
-  async function appendBoth(events: ContinuityEvent[] | { keys: string[]; values: string[] }, letters: ReturnType<typeof newDeadLetter>[]) {
-    const records = Array.isArray(events)
-      ? events.map((e) => ({ key: eventKey(e), value: serializeEvent(e), headers: VALIDATED }))
-      : events.values.map((value, i) => ({ key: events.keys[i], value, headers: VALIDATED }));
+  async function appendBoth(records: AppendRecord[], letters: ReturnType<typeof newDeadLetter>[]) {
     try {
       await Promise.all([
         records.length > 0 ? log.append(records) : undefined,
@@ -73,7 +70,6 @@ export function createIngestor(options: { log: EventLog; deadLetters: EventLog; 
 
   return {
     async ingestLines(lines, origin, { guard } = {}) {
-      const events: ContinuityEvent[] = [];
       const letters: ReturnType<typeof newDeadLetter>[] = [];
       const rejected: Rejection[] = [];
       const reject = (line: number, errors: FieldError[], raw: string, forbidden?: boolean) => {
@@ -104,16 +100,16 @@ export function createIngestor(options: { log: EventLog; deadLetters: EventLog; 
         throw error;
       }
       for (const r of validated.rejected) reject(r.line, r.errors, r.raw);
-      const all = validated.canonical === '' ? [] : validated.canonical.split('\n');
-      const keys: string[] = [];
-      const values: string[] = [];
+      const records: AppendRecord[] = [];
       const ids: string[] = [];
-      for (let i = 0; i < all.length; i++) {
-        const denied = guard?.({ org: validated.orgs[i] }) ?? null;
+      // Asked once per distinct org, not once per event.
+      const denials = guard ? validated.keyOrgs.map((org) => guard({ org })) : null;
+      for (let i = 0; i < validated.ids.length; i++) {
+        const k = validated.keyOf[i];
+        const denied = denials?.[k] ?? null;
         if (denied !== null) reject(numbers[validated.indexes[i]], [{ field: 'org', reason: denied }], texts[validated.indexes[i]], true);
         else {
-          keys.push(validated.keys[i]);
-          values.push(all[i]);
+          records.push({ key: validated.keys[k], value: canonicalAt(validated, i), headers: VALIDATED });
           ids.push(validated.ids[i]);
         }
       }
@@ -123,13 +119,13 @@ export function createIngestor(options: { log: EventLog; deadLetters: EventLog; 
       letters.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
       try {
         await previous;
-        await appendBoth({ keys, values }, letters);
+        await appendBoth(records, letters);
       } finally {
         release();
       }
-      ingestEventsAccepted.inc({}, values.length);
+      ingestEventsAccepted.inc({}, records.length);
       ingestEventsRejected.inc({}, rejected.length);
-      return { accepted: values.length, rejected, ids };
+      return { accepted: records.length, rejected, ids };
     },
 
     async ingestEvents(input) {
@@ -145,7 +141,10 @@ export function createIngestor(options: { log: EventLog; deadLetters: EventLog; 
           rejected.push({ line: i + 1, errors: result.errors, reason: letter.reason, deadLetterId: letter.id });
         }
       });
-      await appendBoth(events, letters);
+      await appendBoth(
+        events.map((e) => ({ key: eventKey(e), value: serializeEvent(e), headers: VALIDATED })),
+        letters,
+      );
       ingestEventsAccepted.inc({}, events.length);
       ingestEventsRejected.inc({}, rejected.length);
       return { accepted: events.length, rejected, ids: events.map((e) => e.id) };

@@ -35,6 +35,17 @@ export function rawCustomerRefReason(value: string): string | null {
   return null;
 }
 
+/**
+ * Why a customer_ref of 1 to 128 characters is refused, or null when it is
+ * fine. Shared by the zod schema and ingest's fast path, so they cannot differ.
+ */
+export function customerRefProblem(value: string): string | null {
+  return (
+    rawCustomerRefReason(value) ??
+    (CUSTOMER_REF_PATTERN.test(value) ? null : `must be printable ASCII without spaces, as a keyed pseudonym is (got ${describeCustomerRef(value)}); ${PSEUDONYM_HINT}`)
+  );
+}
+
 /** How a rejected customer_ref is shown: its kind and length, never its content. */
 export function describeCustomerRef(value: unknown): string {
   if (value === undefined) return 'nothing';

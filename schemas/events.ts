@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { type Catalog, SERVICES } from './catalog.ts';
 import { listed, oneOf, reason, shown } from './reasons.ts';
-import { CUSTOMER_REF_PATTERN, describeCustomerRef, PSEUDONYM_HINT, rawCustomerRefReason } from './customer-ref.ts';
+import { CUSTOMER_REF_PATTERN, customerRefProblem, describeCustomerRef } from './customer-ref.ts';
 import { checkDate, checkDateTime, DATE_PATTERN, DATE_TIME_PATTERN, MAX_YEAR, MIN_YEAR } from './time.ts';
 
 export const EVENT_TYPES = [
@@ -222,11 +222,16 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 // Crockford base32, 26 characters, first at most 7 so the 128-bit value fits.
 const ULID = /^[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$/;
 
+/** Whether `value` is an event id (a UUID or a ULID); the schema and ingest's fast path both ask this. */
+export function isEventId(value: string): boolean {
+  return value.length === 36 ? UUID.test(value) : value.length === 26 && ULID.test(value);
+}
+
 function envelopeFields(catalog: Catalog, forJsonSchema: boolean) {
   const idError = (iss: { input?: unknown }) => reason('a UUID or a ULID', iss.input);
   const id = z
     .string({ error: idError })
-    .refine((v) => (v.length === 36 ? UUID.test(v) : v.length === 26 && ULID.test(v)), { error: idError })
+    .refine(isEventId, { error: idError })
     .meta({ description: 'Globally unique; the idempotency key end to end. A UUID (any version) or a ULID.', anyOf: [{ pattern: UUID.source }, { pattern: ULID.source }] });
 
   const occurredAtExpected = 'an ISO-8601 date-time with an offset, e.g. 2020-01-24T08:00:00+08:00';
@@ -282,9 +287,7 @@ function envelopeFields(catalog: Catalog, forJsonSchema: boolean) {
     .max(128, { error: refError })
     .superRefine((value, ctx) => {
       if (value.length < 1 || value.length > 128) return; // reported by min/max
-      const message =
-        rawCustomerRefReason(value) ??
-        (CUSTOMER_REF_PATTERN.test(value) ? null : `must be printable ASCII without spaces, as a keyed pseudonym is (got ${describeCustomerRef(value)}); ${PSEUDONYM_HINT}`);
+      const message = customerRefProblem(value);
       if (message !== null) ctx.addIssue({ code: 'custom', message, input: value });
     })
     .optional()

@@ -43,5 +43,6 @@ export {
   type VersionedEvent,
 } from './events.ts';
 export { eventJsonSchema } from './json-schema.ts';
+export { type FastAccepted, type FastAcceptor, fastAcceptor } from './fast-accept.ts';
 export { eventKey, serializeEvent } from './serialize.ts';
 export { type FieldError, formatFieldErrors, parseEventLine, type ValidationResult, validateEvent } from './validate.ts';

@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { realisticEvents } from '../simulator/index.ts';
 import { defaultCatalog, serializeEvent } from '../../schemas/index.ts';
-import { adaptiveValidation, createValidationPool, inlineValidation } from './index.ts';
+import { adaptiveValidation, canonicalAt, createValidationPool, inlineValidation } from './index.ts';
 
 describe('validation pool', () => {
   const texts = [...realisticEvents(3000, 3)].map(serializeEvent);
@@ -17,9 +17,19 @@ describe('validation pool', () => {
   it('validates in workers exactly as inline, in input order', async () => {
     const [a, b] = await Promise.all([pool.validate(texts.slice(0, 1500), lines.slice(0, 1500)), pool.validate(texts.slice(1500), lines.slice(1500))]);
     const inline = await inlineValidation(defaultCatalog()).validate(texts, lines);
-    assert.equal(a.keys.length + b.keys.length, 2997);
+    assert.equal(a.ids.length + b.ids.length, 2997);
     assert.deepEqual([...a.ids, ...b.ids], inline.ids);
-    assert.equal(`${a.canonical}\n${b.canonical}`, inline.canonical);
+    assert.ok(Buffer.isBuffer(a.canonical));
+    assert.equal(`${a.canonical}${b.canonical}`, inline.canonical.toString());
+    const valid = texts.filter((_, i) => ![10, 2000, 2999].includes(i));
+    assert.deepEqual(
+      [...a.ids, ...b.ids].map((_, i) => canonicalAt(i < a.ids.length ? a : b, i < a.ids.length ? i : i - a.ids.length).toString()),
+      valid,
+    );
+    assert.deepEqual(
+      [...a.keyOf].map((k) => a.keys[k]),
+      valid.slice(0, a.ids.length).map((t) => `${JSON.parse(t).org}:${JSON.parse(t).region}`),
+    );
     assert.deepEqual(
       [...a.rejected, ...b.rejected].map((r) => [r.line, r.errors[0].field]),
       [

@@ -47,7 +47,11 @@ export function createValidationPool(options: ValidationPoolOptions = {}): Valid
       pending.delete(m.id);
       if (--busy[i] === 0) worker.unref();
       if (m.error !== undefined) p.reject(new Error(m.error));
-      else p.resolve(m.result!);
+      else {
+        // A Buffer arrives as a plain Uint8Array.
+        const r = m.result!;
+        p.resolve({ ...r, canonical: Buffer.from(r.canonical.buffer, r.canonical.byteOffset, r.canonical.byteLength) });
+      }
     });
     worker.on('error', (error) => {
       failure = error;
@@ -69,7 +73,9 @@ export function createValidationPool(options: ValidationPoolOptions = {}): Valid
       if (busy[index]++ === 0) worker.ref();
       return new Promise<ValidatedLines>((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        worker.postMessage({ id, texts, lines });
+        const lengths = new Uint32Array(texts.length);
+        for (let i = 0; i < texts.length; i++) lengths[i] = texts[i].length;
+        worker.postMessage({ id, joined: texts.join(''), lengths, lines: Uint32Array.from(lines) }, [lengths.buffer]);
       });
     },
     async close() {
