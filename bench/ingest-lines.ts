@@ -1,20 +1,15 @@
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import type { Ingestor, InputLine } from '../ingest/accept.ts';
+import type { Ingestor } from '../ingest/accept.ts';
+import { readLineChunks } from '../ingest/lines.ts';
 
-/** Feeds a file to an ingestor in chunks, as `continuity ingest` does; returns the accepted count. */
+/** Feeds a file to an ingestor in chunks, as `continuity ingest` does (a few in flight); returns the accepted count. */
 export async function ingestLines(ingestor: Ingestor, file: string, chunkLines = 10_000): Promise<number> {
-  const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-  let chunk: InputLine[] = [];
-  let n = 0;
   let accepted = 0;
-  for await (const text of rl) {
-    chunk.push({ line: ++n, text });
-    if (chunk.length >= chunkLines) {
-      accepted += (await ingestor.ingestLines(chunk, 'bench')).accepted;
-      chunk = [];
-    }
+  const inFlight: Promise<void>[] = [];
+  for await (const chunk of readLineChunks(createReadStream(file, { highWaterMark: 1024 * 1024 }), chunkLines)) {
+    inFlight.push(ingestor.ingestLines(chunk, 'bench').then((r) => void (accepted += r.accepted)));
+    if (inFlight.length >= 4) await inFlight.shift();
   }
-  if (chunk.length) accepted += (await ingestor.ingestLines(chunk, 'bench')).accepted;
+  await Promise.all(inFlight);
   return accepted;
 }

@@ -6,22 +6,27 @@
  * A line longer than MAX_LINE_BYTES is rejected without being parsed; its dead
  * letter keeps the first 4 KiB.
  */
+import { isAscii, isUtf8 } from 'node:buffer';
 import type { InputLine } from './accept.ts';
 
 /** No event comes near this; the largest valid ones are a few KiB. */
 export const MAX_LINE_BYTES = 1024 * 1024;
 const KEPT_OF_LONG_LINE = 4096;
 
-const strict = new TextDecoder('utf-8', { fatal: true });
 const lenient = new TextDecoder('utf-8');
 
-/** The text of a UTF-8 byte sequence, or null when it is not valid UTF-8. */
+/**
+ * The text of a UTF-8 byte sequence, or null when it is not valid UTF-8; a
+ * byte-order mark at the start is dropped. What a fatal TextDecoder gives, at
+ * a fraction of its cost on large inputs.
+ */
 export function decodeUtf8(bytes: Uint8Array): string | null {
-  try {
-    return strict.decode(bytes);
-  } catch {
-    return null;
-  }
+  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // ASCII, the usual case, is copied byte for byte; UTF-8 decoding costs several times more.
+  if (isAscii(buffer)) return buffer.toString('latin1');
+  if (!isUtf8(buffer)) return null;
+  const text = buffer.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /** One line's bytes (without its newline) as an InputLine. */
@@ -59,6 +64,23 @@ export function linesFromBytes(body: Uint8Array, firstLine = 1): InputLine[] {
   return out;
 }
 
+/** A line of `total` bytes of which `bytes` were kept (all, unless it is too long), as `readLines` gives it; null when blank. */
+function lineFromKept(n: number, bytes: Buffer, total: number): (InputLine & { bytes: Buffer }) | null {
+  if (total === 0) return null;
+  if (total > MAX_LINE_BYTES) {
+    const kept = lenient.decode(bytes.subarray(0, KEPT_OF_LONG_LINE));
+    return {
+      line: n,
+      text: `${kept}…`,
+      bytes,
+      invalid: { field: '$', reason: `line of ${total} bytes is longer than ${MAX_LINE_BYTES} (an event is at most a few KiB); only its first ${KEPT_OF_LONG_LINE} bytes were kept` },
+    };
+  }
+  const line = lineFromBytes(n, bytes);
+  if (!line.invalid && line.text.trim() === '') return null;
+  return { ...line, bytes: bytes[bytes.length - 1] === 0x0d ? bytes.subarray(0, bytes.length - 1) : bytes };
+}
+
 /** Streams lines with their bytes, never holding more than MAX_LINE_BYTES of one line. */
 export async function* readLines(input: AsyncIterable<Buffer | string>): AsyncGenerator<InputLine & { bytes: Buffer }> {
   let parts: Buffer[] = [];
@@ -72,19 +94,7 @@ export async function* readLines(input: AsyncIterable<Buffer | string>): AsyncGe
     parts = [];
     size = 0;
     overflow = 0;
-    if (total === 0) return null;
-    if (total > MAX_LINE_BYTES) {
-      const kept = lenient.decode(bytes.subarray(0, KEPT_OF_LONG_LINE));
-      return {
-        line: n,
-        text: `${kept}…`,
-        bytes,
-        invalid: { field: '$', reason: `line of ${total} bytes is longer than ${MAX_LINE_BYTES} (an event is at most a few KiB); only its first ${KEPT_OF_LONG_LINE} bytes were kept` },
-      };
-    }
-    const line = lineFromBytes(n, bytes);
-    if (!line.invalid && line.text.trim() === '') return null;
-    return { ...line, bytes: bytes[bytes.length - 1] === 0x0d ? bytes.subarray(0, bytes.length - 1) : bytes };
+    return lineFromKept(n, bytes, total);
   };
   const push = (chunk: Buffer) => {
     if (size >= MAX_LINE_BYTES + 1) {
@@ -112,5 +122,93 @@ export async function* readLines(input: AsyncIterable<Buffer | string>): AsyncGe
   if (size + overflow > 0) {
     const line = finish();
     if (line) yield line;
+  }
+}
+
+/**
+ * The lines `readLines` gives, without their bytes, in arrays of at most
+ * `maxLines`. Cheaper by far on large inputs: each run of complete lines in a
+ * chunk is decoded with one call and split as a string, instead of line by
+ * line. A run that is not UTF-8, or could hold a line too long, is read line
+ * by line exactly as `readLines` reads it, so both give the same lines, numbers
+ * and rejections.
+ */
+export async function* readLineChunks(input: AsyncIterable<Buffer | string>, maxLines: number): AsyncGenerator<InputLine[]> {
+  let out: InputLine[] = [];
+  let n = 0;
+  // The start of a line that runs past the chunk read so far: at most
+  // MAX_LINE_BYTES + 1 of its bytes kept, the rest only counted.
+  let parts: Buffer[] = [];
+  let size = 0;
+  let overflow = 0;
+  const keep = (bytes: Buffer) => {
+    if (size >= MAX_LINE_BYTES + 1) overflow += bytes.length;
+    else {
+      parts.push(bytes);
+      size += bytes.length;
+    }
+  };
+  const finishCarried = () => {
+    n++;
+    const line = lineFromKept(n, parts.length === 1 ? parts[0] : Buffer.concat(parts), size + overflow);
+    parts = [];
+    size = 0;
+    overflow = 0;
+    if (line) out.push({ line: line.line, text: line.text, ...(line.invalid ? { invalid: line.invalid } : {}) });
+  };
+  /** Complete lines, newline-separated, the last without its newline. */
+  const run = (bytes: Buffer) => {
+    const text = decodeUtf8(bytes);
+    const pieces = text === null ? null : text.split('\n');
+    // Three bytes at most per UTF-16 unit: a piece this short cannot be a line too long.
+    if (pieces !== null && pieces.every((p) => p.length * 3 <= MAX_LINE_BYTES)) {
+      for (let i = 0; i < pieces.length; i++) {
+        let t = pieces[i];
+        n++;
+        if (t.charCodeAt(t.length - 1) === 0x0d) t = t.slice(0, -1);
+        // The decoder drops a byte-order mark at the start of the run only; each line may have one.
+        if (i > 0 && t.charCodeAt(0) === 0xfeff) t = t.slice(1);
+        if (t.trim() !== '') out.push({ line: n, text: t });
+      }
+      return;
+    }
+    let start = 0;
+    for (;;) {
+      let end = bytes.indexOf(0x0a, start);
+      if (end === -1) end = bytes.length;
+      keep(bytes.subarray(start, end));
+      finishCarried();
+      if (end === bytes.length) break;
+      start = end + 1;
+    }
+  };
+  for await (const raw of input) {
+    const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    let start = 0;
+    if (size + overflow > 0 || parts.length > 0) {
+      const end = chunk.indexOf(0x0a);
+      if (end === -1) {
+        keep(chunk);
+        continue;
+      }
+      keep(chunk.subarray(0, end));
+      finishCarried();
+      start = end + 1;
+    }
+    const last = chunk.lastIndexOf(0x0a);
+    if (last >= start) {
+      run(chunk.subarray(start, last));
+      start = last + 1;
+    }
+    if (start < chunk.length) keep(chunk.subarray(start));
+    while (out.length >= maxLines) {
+      yield out.slice(0, maxLines);
+      out = out.slice(maxLines);
+    }
+  }
+  if (size + overflow > 0) finishCarried();
+  while (out.length > 0) {
+    yield out.slice(0, maxLines);
+    out = out.slice(maxLines);
   }
 }

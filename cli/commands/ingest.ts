@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FrozenConfig } from '../../config/config.ts';
 import type { IngestResult, InputLine, Rejection } from '../../ingest/accept.ts';
-import { readLines } from '../../ingest/lines.ts';
+import { readLineChunks, readLines } from '../../ingest/lines.ts';
 import { runningService } from '../../service/data-dir.ts';
 import { openPipeline } from '../../service/pipeline.ts';
 import { progressReporter, rate } from '../progress.ts';
@@ -97,7 +97,7 @@ async function postChunk(url: string, chunk: Line[], origin: string, token: stri
 const NEWLINE = Buffer.from('\n');
 
 export async function ingestFile(config: FrozenConfig, file: string, options: { token?: string } = {}): Promise<IngestSummary> {
-  const input = file === '-' ? process.stdin : createReadStream(file);
+  const input = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 1024 * 1024 });
   const origin = file === '-' ? 'stdin' : `file:${basename(file)}`;
   const service = runningService(config.dataDir);
   const token = service ? tokenFor(service, options) : undefined;
@@ -107,8 +107,10 @@ export async function ingestFile(config: FrozenConfig, file: string, options: { 
   try {
     // A few chunks in flight: validation of the next overlaps the append of the last.
     const inFlight: Promise<void>[] = [];
-    for await (const chunk of chunks(input)) {
-      const work = (service ? postChunk(service.url, chunk, origin, token) : pipeline!.ingestor.ingestLines(chunk, origin)).then((result) => {
+    // Straight to the data directory, lines need no bytes of their own, and are read in blocks.
+    const source: AsyncIterable<InputLine[]> = service ? chunks(input) : readLineChunks(input as AsyncIterable<Buffer>, CHUNK_LINES);
+    for await (const chunk of source) {
+      const work = (service ? postChunk(service.url, chunk as Line[], origin, token) : pipeline!.ingestor.ingestLines(chunk, origin)).then((result) => {
         summary.lines += chunk.length;
         summary.accepted += result.accepted;
         summary.rejected.push(...result.rejected);

@@ -1,0 +1,105 @@
+/**
+ * The block reader gives exactly the lines the line-by-line reader gives:
+ * numbers, CRLF, byte-order marks, blank lines, lines that are not UTF-8 and
+ * lines too long, whatever the chunk boundaries.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { fuzzCases, overlongLine } from '../test-support/fuzz.ts';
+import { prng } from '../test-support/safety.ts';
+import type { InputLine } from './accept.ts';
+import { decodeUtf8, MAX_LINE_BYTES, readLineChunks, readLines } from './lines.ts';
+
+async function* chunked(body: Buffer, rng: () => number, maxChunk: number) {
+  for (let p = 0; p < body.length; ) {
+    const n = 1 + Math.floor(rng() * maxChunk);
+    yield body.subarray(p, p + n);
+    p += n;
+  }
+}
+
+async function viaReadLines(body: Buffer, rng: () => number, maxChunk: number): Promise<InputLine[]> {
+  const out: InputLine[] = [];
+  for await (const { bytes: _bytes, ...line } of readLines(chunked(body, rng, maxChunk))) out.push(line);
+  return out;
+}
+
+async function viaChunks(body: Buffer, rng: () => number, maxChunk: number, maxLines: number): Promise<InputLine[][]> {
+  const out: InputLine[][] = [];
+  for await (const chunk of readLineChunks(chunked(body, rng, maxChunk), maxLines)) out.push(chunk);
+  return out;
+}
+
+describe('readLineChunks', () => {
+  const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+  const cases = fuzzCases(600, 21).map((c) => c.bytes);
+  const odd = [
+    Buffer.alloc(0),
+    Buffer.from('\r'),
+    Buffer.from('   '),
+    bom,
+    Buffer.concat([bom, Buffer.from('\r')]),
+    Buffer.concat([bom, bom, Buffer.from('{"a":1}')]),
+    Buffer.from('{"x":"é"}\r'),
+    Buffer.from([0xe4, 0xb8]),
+    Buffer.from('x'.repeat(MAX_LINE_BYTES)),
+    Buffer.concat([Buffer.from('x'.repeat(MAX_LINE_BYTES)), Buffer.from('\r')]),
+    Buffer.from('x'.repeat(MAX_LINE_BYTES + 1)),
+    Buffer.from('é'.repeat(MAX_LINE_BYTES / 2 + 1)),
+    overlongLine(4).bytes,
+  ];
+  const lines = (parts: Buffer[]) => Buffer.concat(parts.flatMap((b) => [b, Buffer.from('\n')]));
+  const body = lines([...cases, ...odd, ...cases.slice(0, 50)]);
+  // Tiny chunks over megabyte lines take long and show nothing more.
+  const small = lines([...cases, ...odd.filter((b) => b.length < 1000)]);
+
+  for (const [maxChunk, seed] of [
+    [7, 1],
+    [300, 2],
+    [64 * 1024, 3],
+    [3 * 1024 * 1024, 4],
+  ]) {
+    it(`gives readLines' lines in chunks of up to ${maxChunk} bytes`, async () => {
+      const input = maxChunk < 1000 ? small : body;
+      const expected = await viaReadLines(input, prng(seed), maxChunk);
+      const chunks = await viaChunks(input, prng(seed), maxChunk, 97);
+      assert.ok(chunks.every((c) => c.length > 0 && c.length <= 97));
+      assert.deepEqual(chunks.flat(), expected);
+      assert.ok(expected.some((l) => l.invalid?.reason.startsWith('not valid UTF-8')));
+      if (input === body) assert.ok(expected.some((l) => l.invalid?.reason.startsWith('line of')));
+    });
+  }
+
+  it('numbers a last line without a newline, and skips blank ones', async () => {
+    const text = Buffer.from('{"a":1}\r\n\n  \r\n\uFEFF{"b":2}\n{"c":3}');
+    const [chunk] = await viaChunks(text, prng(1), 1000, 10);
+    assert.deepEqual(chunk, [
+      { line: 1, text: '{"a":1}' },
+      { line: 4, text: '{"b":2}' },
+      { line: 5, text: '{"c":3}' },
+    ]);
+  });
+});
+
+describe('decodeUtf8', () => {
+  it('is a fatal TextDecoder: the same text, null where it throws', () => {
+    const strict = new TextDecoder('utf-8', { fatal: true });
+    const rng = prng(8);
+    const bytes = [0x00, 0x0a, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbb, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff];
+    let invalid = 0;
+    for (let i = 0; i < 50_000; i++) {
+      const b = Buffer.from(Array.from({ length: Math.floor(rng() * 8) }, () => bytes[Math.floor(rng() * bytes.length)]));
+      if (rng() < 0.2) b.set([0xef, 0xbb, 0xbf].slice(0, b.length));
+      let expected: string | null;
+      try {
+        expected = strict.decode(b);
+      } catch {
+        expected = null;
+        invalid++;
+      }
+      assert.equal(decodeUtf8(b), expected, b.toString('hex'));
+      assert.equal(decodeUtf8(new Uint8Array(b)), expected);
+    }
+    assert.ok(invalid > 10_000 && invalid < 49_000);
+  });
+});
