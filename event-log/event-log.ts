@@ -50,6 +50,12 @@ export interface CommittedOffset {
   metadata: string | null;
 }
 
+/**
+ * Called by `RecordBatch.scan` for each record, in offset order: its value is
+ * `buffer[start, end)`, valid only during the call (copy what you keep).
+ */
+export type ValueVisitor = (buffer: Buffer, start: number, end: number, index: number, offset: number, timestamp: number, headers: Readonly<Record<string, string>>) => void;
+
 /** Records of one partition, in offset order, as delivered to a consumer. */
 export interface RecordBatch {
   partition: number;
@@ -58,6 +64,11 @@ export interface RecordBatch {
   committed: CommittedOffset;
   /** The partition's end offset (next offset to be written) when the batch was read. */
   highWatermark: number;
+  /** Offered by adapters that hold a batch's values in their own buffers (the
+   * embedded log): every record's value where it lies, without a `LogRecord`
+   * per record. `records[index]` is the same record. Bulk consumers (the
+   * warehouse loaders) copy values straight into an insert with it. */
+  scan?(visit: ValueVisitor): void;
 }
 
 export interface SubscribeOptions {

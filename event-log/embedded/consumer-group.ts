@@ -10,8 +10,9 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ContinuityError } from '../../errors/registry.ts';
-import type { CommittedOffset, LogRecord, Subscription, SubscribeOptions } from '../event-log.ts';
+import type { CommittedOffset, RecordBatch, Subscription, SubscribeOptions } from '../event-log.ts';
 import type { GroupOffsetStore, LoadedGroup } from './group-offsets.ts';
+import type { StoredFrames } from './stored-frames.ts';
 
 /** What a member needs from the log. */
 export interface GroupHost {
@@ -21,7 +22,7 @@ export interface GroupHost {
   readonly offsets: GroupOffsetStore;
   startOffset(partition: number): number;
   endOffset(partition: number): number;
-  read(partition: number, offset: number, maxRecords: number): Promise<LogRecord[]>;
+  read(partition: number, offset: number, maxRecords: number): Promise<StoredFrames>;
   /** Resolves on the next durable append to any partition, or after `ms`. */
   waitForAppend(ms: number, wake: (resume: () => void) => void): Promise<void>;
   warn(message: string): void;
@@ -268,13 +269,22 @@ export class GroupMember implements Subscription {
       this.inFlight = new Promise<void>((resolve) => (settle = resolve));
       this.inFlightPartition = partition;
       try {
-        const records = await this.host.read(partition, this.positions.get(partition)!, this.maxBatchRecords);
+        const frames = await this.host.read(partition, this.positions.get(partition)!, this.maxBatchRecords);
         // Taken away while reading: the next owner reads these again.
-        if (!this.running || this.revoking.has(partition) || !this.owned.has(partition) || records.length === 0) continue;
+        if (!this.running || this.revoking.has(partition) || !this.owned.has(partition) || frames.length === 0) continue;
         const committed: CommittedOffset = this.host.offsets.committedOf(this.offsets, partition);
-        const batch = { partition, records, committed, highWatermark: this.host.endOffset(partition) };
+        const batch: RecordBatch = {
+          partition,
+          // Decoded only for a consumer that looks at them.
+          get records() {
+            return frames.records();
+          },
+          committed,
+          highWatermark: this.host.endOffset(partition),
+          scan: (visit) => frames.scan(visit),
+        };
         await insideBatch.run(this, () => this.options.eachBatch(batch, this));
-        if (this.owned.has(partition)) this.positions.set(partition, records[records.length - 1].offset + 1);
+        if (this.owned.has(partition)) this.positions.set(partition, frames.lastOffset + 1);
       } catch (error) {
         this.fail(error);
       } finally {

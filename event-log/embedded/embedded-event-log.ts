@@ -226,7 +226,7 @@ class EmbeddedEventLog implements EventLog {
       offsets: opened.offsets,
       startOffset: (p) => opened.partitions[p].startOffset,
       endOffset: (p) => opened.partitions[p].visibleEnd,
-      read: (p, offset, max) => opened.partitions[p].read(offset, max),
+      read: (p, offset, max) => opened.partitions[p].readFrames(offset, max),
       waitForAppend: (ms, wake) =>
         new Promise<void>((resolve) => {
           const resume = () => {

@@ -13,7 +13,6 @@ import type { LogRecord } from '../event-log.ts';
 import { fsyncDir, isErrno, isTempFile, writeFileAtomic } from './files.ts';
 import {
   checkFrame,
-  decodeFrame,
   FRAME_CORRUPT,
   FRAME_INCOMPLETE,
   newFrameInfo,
@@ -21,6 +20,7 @@ import {
   type FrameInfo,
   type PreparedRecord,
 } from './record-format.ts';
+import { StoredFrames } from './stored-frames.ts';
 import { parseIndex, serializeIndex, SparseIndex, type SegmentSummary } from './segment-index.ts';
 
 const SEGMENT_FILE = /^(\d{20})\.log$/;
@@ -500,6 +500,11 @@ export class Partition {
   }
 
   async read(offset: number, maxRecords: number): Promise<LogRecord[]> {
+    return (await this.readFrames(offset, maxRecords)).records();
+  }
+
+  /** Up to `maxRecords` checked frames from `offset`, not yet decoded. */
+  async readFrames(offset: number, maxRecords: number): Promise<StoredFrames> {
     const end = this.visibleEnd;
     const start = this.startOffset;
     if (!Number.isInteger(offset) || offset < start || offset > end) {
@@ -507,7 +512,7 @@ export class Partition {
         details: { partition: this.s.partition, offset, start, end },
       });
     }
-    const out: LogRecord[] = [];
+    const out = new StoredFrames(this.s.partition);
     if (offset === end || !(maxRecords >= 1)) return out;
     const chunkBytes = Math.min(READ_CHUNK_BYTES, Math.max(64 * 1024, maxRecords * 512));
     let next = offset;
@@ -525,7 +530,7 @@ export class Partition {
           if (info.offset >= end) return false;
           expected++;
           if (info.offset < target) return true;
-          out.push(decodeFrame(buf, at, this.s.partition, info));
+          out.add(buf, at, info);
           return out.length < maxRecords;
         });
       } finally {
