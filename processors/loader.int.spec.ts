@@ -74,6 +74,60 @@ describe('loader', () => {
     assert.equal(committed.find((c) => c.partition === 0)!.offset, values.length);
   });
 
+  it('copies values read in place into its inserts with their log coordinates; a refused row is read back from the log and dead-lettered', async () => {
+    const table = randomName('loader');
+    await warehouse.command(
+      `CREATE TABLE ${table} (id String, n UInt32, t DateTime64(3, 'UTC'), ingested_at DateTime64(3, 'UTC'), log_partition UInt32, log_offset UInt64) ENGINE = MergeTree ORDER BY (log_partition, t, id)`,
+    );
+    const group = randomName('group');
+    const own = getEmbeddedEventLog({ dir: join(tmp.dir, 'log'), topic: randomName('topic'), partitions: 2, fsync: false });
+    const row = (id: string, n: unknown) => `{"id":"${id}","n":${JSON.stringify(n)},"t":"2024-05-01 00:00:0${id.length}.000"}`;
+    const values = [row('a', 1), row('b', 2), row('c', 'not a number'), row('a', 1), 'not in place', row('dd', 4)];
+    await own.append(values.map((value) => ({ key: 'k', value, partition: 1 })));
+    const letters: { offset: number; raw: string; fields: string[] }[] = [];
+    const peeked: string[] = [];
+    const loader = await startLoader({
+      name: 'test',
+      log: own,
+      warehouse,
+      groupId: group,
+      table,
+      concurrency: 3,
+      timeColumn: 't',
+      toRow: (record) => ({ ok: false, errors: [{ field: '$', reason: `not a row: ${record.value}` }] }),
+      rowInPlace(value, start, end, _headers, out) {
+        const text = value.toString('utf8', start, end);
+        if (!text.startsWith('{')) return false;
+        peeked.push(text);
+        out.id = JSON.parse(text).id;
+        out.time = Date.parse('2024-05-01T00:00:00Z') + out.id.length * 1000;
+        out.coordinates = true;
+        return true;
+      },
+      async deadLetter(items) {
+        letters.push(...items.map((i) => ({ offset: i.record.offset, raw: i.record.value.toString(), fields: i.errors.map((e) => e.field) })));
+      },
+    });
+    await waitUntilIdle(own, group);
+    await loader.stop();
+    assert.equal(peeked.length, 5);
+    const rows = await warehouse.rows<{ id: string; n: number; log_partition: number; log_offset: number }>(`SELECT id, n, log_partition, log_offset FROM ${table} ORDER BY id`);
+    assert.deepEqual(rows, [
+      { id: 'a', n: 1, log_partition: 1, log_offset: 0 },
+      { id: 'b', n: 2, log_partition: 1, log_offset: 1 },
+      { id: 'dd', n: 4, log_partition: 1, log_offset: 5 },
+    ]);
+    assert.deepEqual(
+      letters.map((l) => [l.offset, l.raw, l.fields]),
+      [
+        [4, 'not in place', ['$']],
+        [2, values[2], ['$']],
+      ],
+    );
+    assert.deepEqual(loader.stats, { written: 3, duplicates: 1, deadLettered: 2, batches: 1 });
+    await own.close();
+  });
+
   it('stops instead of dead-lettering a stream when every row is refused (the table is wrong, not the data)', async () => {
     const table = randomName('loader');
     await warehouse.command(`CREATE TABLE ${table} (id String, n Date32, log_partition UInt32) ENGINE = MergeTree ORDER BY id`);

@@ -28,15 +28,24 @@ import {
   processorEventsWritten,
 } from '../observability/metrics.ts';
 import type { FieldError } from '../schemas/index.ts';
-import type { Warehouse } from '../warehouse/warehouse.ts';
+import type { StagedInsert, Warehouse } from '../warehouse/warehouse.ts';
+import { RowPack } from './row-pack.ts';
 
 /**
  * One JSONEachRow line (no newline), or why the record cannot be one. `time` (ms)
  * is the instant the row is filed under (`occurred_at` for events): a re-sent
- * record has the same one, which keeps the id lookup to a narrow window.
+ * record has the same one, which keeps the id lookup to a narrow window. With
+ * `coordinates`, `row` is a JSON object that gets the record's `ingested_at`,
+ * `log_partition` and `log_offset` added before its closing brace.
  */
-export type Row = string | Buffer | readonly [Buffer, string];
-export type RowResult = { ok: true; id: string; row: Row; time?: number } | { ok: false; errors: FieldError[] };
+/** Filled by `rowInPlace` (one object reused for every record of a batch). */
+export interface RowInPlace {
+  id: string;
+  /** NaN when the table has no time column. */
+  time: number;
+  coordinates: boolean;
+}
+export type RowResult = { ok: true; id: string; row: string | Buffer; time?: number; coordinates?: boolean } | { ok: false; errors: FieldError[] };
 
 export interface LoaderOptions {
   /** For logs and metrics: `events`, `dead-letters`. */
@@ -47,13 +56,20 @@ export interface LoaderOptions {
   table: string;
   /** A log record as one JSONEachRow line, or why it cannot be one. */
   toRow(record: LogRecord): RowResult;
+  /**
+   * For batches read in place (`RecordBatch.scan`): when a record's value
+   * already is its row (to be completed with the log coordinates when
+   * `coordinates`), its id and time read off the bytes; null sends the record
+   * through `toRow`.
+   */
+  rowInPlace?(value: Buffer, start: number, end: number, headers: Readonly<Record<string, string>>, out: RowInPlace): boolean;
   /** Keep records that cannot be loaded; durable when it resolves. */
   deadLetter?(items: { record: LogRecord; errors: FieldError[] }[]): Promise<void>;
-  /** Most records per insert (a member's batch is at most half of it). Default 100,000. */
+  /** Most records per insert; a member's batch is a quarter of it with the default 8 members, so half the members fill an insert while the other half read the next. Default 200,000. */
   batchRecords?: number;
-  /** Group members this loader runs in its process; their batches go in together. Default 4. */
+  /** Group members this loader runs in its process; their batches go in together. Default 8. */
   concurrency?: number;
-  /** How long a batch waits for other members' batches to share its insert, ms. Default 50. */
+  /** How long a batch waits for other members' batches to share its insert when no insert is running, ms. Default 50. */
   lingerMs?: number;
   /** DateTime64 column holding each row's `time`; with `log_partition` it leads the table's order. */
   timeColumn?: string;
@@ -75,24 +91,6 @@ export interface Loader {
   readonly stats: LoaderStats;
   readonly subscription: Subscription;
   stop(): Promise<void>;
-}
-
-/** The rows as one JSONEachRow body, written into a single buffer. */
-function joinRows(rows: Row[]): Buffer {
-  let size = 0;
-  for (const r of rows) size += (typeof r === 'string' ? Buffer.byteLength(r) : Buffer.isBuffer(r) ? r.length : r[0].length + r[1].length) + 1;
-  const body = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const r of rows) {
-    if (typeof r === 'string') at += body.write(r, at);
-    else if (Buffer.isBuffer(r)) at += r.copy(body, at);
-    else {
-      at += r[0].copy(body, at);
-      at += body.write(r[1], at, 'latin1');
-    }
-    body[at++] = 0x0a;
-  }
-  return body.subarray(0, at);
 }
 
 /**
@@ -127,16 +125,16 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
   const labels = { loader: name };
   let stopping = false;
 
-  async function existingIds(groups: { partition: number; entries: { id: string; time?: number }[] }[]): Promise<Set<string>> {
+  async function existingIds(groups: { partition: number; pack: RowPack }[]): Promise<Set<string>> {
     const ids = new Set<string>();
-    for (const g of groups) for (const e of g.entries) ids.add(e.id);
+    for (const g of groups) for (const id of g.pack.ids) ids.add(id);
     if (ids.size === 0) return new Set();
     let rows: { id: string }[];
-    if (options.timeColumn && groups.every((g) => g.entries.every((e) => e.time !== undefined))) {
+    if (options.timeColumn && groups.every((g) => !g.pack.times.some(Number.isNaN))) {
       const byPartition = new Map<number, number[]>();
       for (const g of groups) {
         const times = byPartition.get(g.partition) ?? [];
-        for (const e of g.entries) times.push(e.time!);
+        for (const t of g.pack.times) times.push(t);
         byPartition.set(g.partition, times);
       }
       const where = [...byPartition]
@@ -158,11 +156,12 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     return found;
   }
 
-  async function insertWithRetry(rows: Row[]) {
+  /** Retries what the warehouse could not take (unavailable) with backoff; anything else fails at once. */
+  async function withRetry(insert: () => Promise<void>) {
     let attempt = 0;
     for (;;) {
       try {
-        await warehouse.insertRaw(table, 'JSONEachRow', joinRows(rows), options.insertSettings);
+        await insert();
         return;
       } catch (error) {
         const retriable = isContinuityError(error) && error.retriable;
@@ -180,20 +179,21 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
    * the block itself, find the refused rows by halving. Every attempt looks the
    * ids up again, so rows a failed attempt did write are never written twice.
    */
-  async function insertOrIsolate(partition: number, entries: Entry[], dropped: Set<string>): Promise<{ record: LogRecord; reason: string }[]> {
-    const existing = await existingIds([{ partition, entries }]);
+  async function insertOrIsolate(partition: number, pack: RowPack, dropped: Set<string>): Promise<{ record: LogRecord; reason: string }[]> {
+    const existing = await existingIds([{ partition, pack }]);
     for (const id of existing) dropped.add(id);
-    const fresh = existing.size === 0 ? entries : entries.filter((e) => !existing.has(e.id));
+    const fresh = withoutIds(pack, existing);
     if (fresh.length === 0) return [];
     try {
-      await insertWithRetry(fresh.map((e) => e.row));
+      await withRetry(() => warehouse.insertRaw(table, 'JSONEachRow', [fresh.bytes()], options.insertSettings));
       return [];
     } catch (error) {
       if (!isContinuityError(error, 'CONT_ERR_WAREHOUSE_QUERY')) throw error;
-      if (fresh.length === 1) return [{ record: fresh[0].record, reason: error.message }];
+      if (fresh.length === 1) return [{ record: await recordOf(fresh, 0), reason: error.message }];
       const mid = fresh.length >> 1;
-      const left = await insertOrIsolate(partition, fresh.slice(0, mid), dropped);
-      const right = await insertOrIsolate(partition, fresh.slice(mid), dropped);
+      const all = Array.from({ length: fresh.length }, (_, i) => i);
+      const left = await insertOrIsolate(partition, fresh.pick(all.slice(0, mid)), dropped);
+      const right = await insertOrIsolate(partition, fresh.pick(all.slice(mid)), dropped);
       const refused = [...left, ...right];
       if (refused.length === fresh.length) {
         // Every row refused on its own: the table, not the data, is wrong. Stop
@@ -202,6 +202,15 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
       }
       return refused;
     }
+  }
+
+  /** The log record of a row, read again from the log once its batch was let go. */
+  async function recordOf(pack: RowPack, i: number): Promise<LogRecord> {
+    const held = pack.record(i);
+    if (held) return held;
+    const [record] = await options.log.read(pack.partition, pack.offsets[i], 1);
+    if (!record || record.offset !== pack.offsets[i]) throw new ContinuityError('CONT_ERR_LOG_CORRUPT', `${name}: record ${pack.partition}:${pack.offsets[i]} cannot be read again`);
+    return record;
   }
 
   async function deadLetterAll(items: { record: LogRecord; errors: FieldError[] }[]) {
@@ -215,38 +224,55 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
   }
 
   type Outcome = { refused: { record: LogRecord; reason: string }[]; dropped: Set<string> };
-  type Submission = { partition: number; entries: Entry[]; resolve(outcome: Outcome): void; reject(error: unknown): void };
-  const memberCount = Math.max(1, options.concurrency ?? 4);
-  const insertRows = options.batchRecords ?? 100_000;
+  type Submission = { partition: number; pack: RowPack; resolve(outcome: Outcome): void; reject(error: unknown): void };
+  const memberCount = Math.max(1, options.concurrency ?? 8);
+  const insertRows = options.batchRecords ?? 200_000;
   const lingerMs = options.lingerMs ?? 50;
 
   /**
-   * Batches of several partitions (one per member) go in as one insert:
-   * ClickHouse parses one large block on all cores far faster than several
-   * small ones. Each member's batch stays in flight, uncommitted, until the
-   * insert holding it has returned.
+   * Batches of several partitions go in as one insert: ClickHouse parses one
+   * large block on all cores far faster than several small ones. Each batch is
+   * staged in the insert's file as soon as it is submitted (its memory freed),
+   * and stays in flight, uncommitted, until the insert holding it has returned.
    */
   const combiner = (() => {
-    let queue: Submission[] = [];
-    let queued = 0;
+    type Group = { staged: Promise<StagedInsert>; subs: Submission[]; rows: number; appends: Promise<unknown>[] };
+    let open: Group | null = null;
     let timer: NodeJS.Timeout | null = null;
     let tail: Promise<void> = Promise.resolve();
+    /** Inserts queued or running. While one runs, batches gather for the next (group commit). */
+    let pending = 0;
 
-    async function flush(subs: Submission[]) {
+    async function flush(group: Group) {
+      const { subs } = group;
+      const files: StagedInsert[] = [];
       try {
+        const staged = await group.staged;
+        files.push(staged);
+        await Promise.all(group.appends);
         const existing = await existingIds(subs);
-        const fresh: Entry[] = [];
-        for (const s of subs) for (const e of s.entries) if (!existing.has(e.id)) fresh.push(e);
+        let target = staged;
+        if (existing.size > 0) {
+          // Re-delivered or re-sent events: staged again without them.
+          target = await warehouse.stage('JSONEachRow');
+          files.push(target);
+          for (const s of subs) {
+            await restore(staged, s.pack);
+            const fresh = withoutIds(s.pack, existing);
+            if (fresh.length > 0) await target.append([fresh.bytes()]);
+          }
+        }
         try {
-          if (fresh.length > 0) await insertWithRetry(fresh.map((e) => e.row));
-          for (const s of subs) s.resolve({ refused: [], dropped: new Set(s.entries.filter((e) => existing.has(e.id)).map((e) => e.id)) });
+          if (target.size > 0) await withRetry(() => target.insert(table, options.insertSettings));
+          for (const s of subs) s.resolve({ refused: [], dropped: existing.size === 0 ? new Set() : new Set(s.pack.ids.filter((id) => existing.has(id))) });
         } catch (error) {
           if (!isContinuityError(error, 'CONT_ERR_WAREHOUSE_QUERY')) throw error;
           // Some row is refused: find it partition by partition.
           for (const s of subs) {
             const dropped = new Set<string>();
             try {
-              s.resolve({ refused: await insertOrIsolate(s.partition, s.entries, dropped), dropped });
+              await restore(staged, s.pack);
+              s.resolve({ refused: await insertOrIsolate(s.partition, s.pack, dropped), dropped });
             } catch (inner) {
               s.reject(inner);
             }
@@ -254,49 +280,91 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
         }
       } catch (error) {
         for (const s of subs) s.reject(error);
+      } finally {
+        await Promise.all(files.map((f) => f.discard().catch(() => {})));
       }
+    }
+
+    async function restore(staged: StagedInsert, pack: RowPack) {
+      const range = pack.staged;
+      if (range) pack.restore(await staged.read(range.from, range.to));
     }
 
     function flushNow() {
       if (timer) clearTimeout(timer);
       timer = null;
-      const subs = queue;
-      queue = [];
-      queued = 0;
-      if (subs.length > 0) tail = tail.then(() => flush(subs));
+      const group = open;
+      open = null;
+      if (!group) return;
+      pending++;
+      tail = tail
+        .then(() => flush(group))
+        .finally(() => {
+          // What gathered while this insert ran goes next, without waiting.
+          if (--pending === 0 && open) flushNow();
+        });
     }
 
     return {
-      submit(partition: number, entries: Entry[]): Promise<Outcome> {
+      submit(partition: number, pack: RowPack): Promise<Outcome> {
+        const group = (open ??= { staged: warehouse.stage('JSONEachRow'), subs: [], rows: 0, appends: [] });
         return new Promise<Outcome>((resolve, reject) => {
-          queue.push({ partition, entries, resolve, reject });
-          queued += entries.length;
-          if (queued >= insertRows || queue.length >= memberCount) flushNow();
-          else timer ??= setTimeout(flushNow, lingerMs);
+          group.subs.push({ partition, pack, resolve, reject });
+          group.rows += pack.length;
+          // Written at once: from here on the batch's rows are the file's, not this process's memory.
+          group.appends.push(group.staged.then((staged) => staged.append([pack.bytes()])).then(({ from }) => pack.release(from)));
+          if (group.rows >= insertRows || group.subs.length >= memberCount) flushNow();
+          else if (pending === 0) timer ??= setTimeout(flushNow, lingerMs);
         });
       },
     };
   })();
 
+  // A batch's rows take about what the previous one took: its body is sized once.
+  let expectedBytes = 1 << 20;
+
   async function handle(batch: RecordBatch, consumer: { commit(p: number, o: number, m?: string | null): Promise<void> }) {
-    if (batch.records.length === 0) return;
     const seen = new Set<string>();
-    const candidates: Entry[] = [];
     const invalid: { record: LogRecord; errors: FieldError[] }[] = [];
     let duplicates = 0;
-    for (const record of batch.records) {
+    let candidates: RowPack;
+    const throughToRow = (record: LogRecord, index: number) => {
       const result = options.toRow(record);
-      if (!result.ok) {
-        invalid.push({ record, errors: result.errors });
-        continue;
+      if (!result.ok) invalid.push({ record, errors: result.errors });
+      else if (seen.has(result.id)) duplicates++;
+      else {
+        seen.add(result.id);
+        candidates.add(index, record, result.id, result.time, result.row, result.coordinates === true);
       }
-      if (seen.has(result.id)) {
-        duplicates++;
-        continue;
-      }
-      seen.add(result.id);
-      candidates.push({ record, id: result.id, row: result.row, time: result.time });
+    };
+    const inPlace = options.rowInPlace;
+    let lastOffset = -1;
+    if (batch.scan && inPlace) {
+      // Values copied from where the log read them: no record object, no parse.
+      candidates = new RowPack(batch.partition, batch, expectedBytes);
+      const coordinates = { partition: batch.partition, offset: 0, timestamp: 0 };
+      const peek: RowInPlace = { id: '', time: NaN, coordinates: false };
+      batch.scan((buf, start, end, index, offset, timestamp, headers) => {
+        lastOffset = offset;
+        if (!inPlace(buf, start, end, headers, peek)) return throughToRow(batch.records[index], index);
+        if (seen.has(peek.id)) {
+          duplicates++;
+          return;
+        }
+        seen.add(peek.id);
+        coordinates.offset = offset;
+        coordinates.timestamp = timestamp;
+        candidates.addBytes(index, coordinates, peek.id, peek.time, buf, start, end, peek.coordinates);
+      });
+    } else {
+      let bytes = 0;
+      for (const record of batch.records) bytes += record.value.length;
+      candidates = new RowPack(batch.partition, batch, bytes + 100 * batch.records.length);
+      batch.records.forEach(throughToRow);
+      lastOffset = batch.records.at(-1)?.offset ?? -1;
     }
+    if (lastOffset < 0) return;
+    expectedBytes = Math.max(64 * 1024, candidates.byteLength + (candidates.byteLength >> 3));
     // Kept before anything is committed, so a crash cannot lose them.
     await deadLetterAll(invalid);
     if (candidates.length > 0) {
@@ -311,9 +379,8 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     processorDuplicatesDropped.inc(labels, duplicates);
     stats.batches++;
     processorBatches.inc(labels);
-    const last = batch.records[batch.records.length - 1];
     try {
-      await consumer.commit(batch.partition, last.offset + 1, null);
+      await consumer.commit(batch.partition, lastOffset + 1, null);
     } catch (error) {
       // The group rebalanced while this batch was written (Kafka): the
       // partition goes to whoever holds it next, from its last commit, and
@@ -330,7 +397,8 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     Array.from({ length: memberCount }, () =>
       options.log.subscribe({
         groupId: options.groupId,
-        maxBatchRecords: Math.ceil(insertRows / 2),
+        // Half the members fill an insert; the other half read and stage the next one meanwhile.
+        maxBatchRecords: Math.min(insertRows, Math.ceil((2 * insertRows) / memberCount)),
         eachBatch: handle,
       }),
     ),
@@ -356,13 +424,15 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
   };
 }
 
-/** The members of one loader seen as one subscription: it fails when any member fails. */
-interface Entry {
-  record: LogRecord;
-  id: string;
-  row: Row;
-  time?: number;
+/** The rows of a pack whose ids are not in `ids`. */
+function withoutIds(pack: RowPack, ids: Set<string>): RowPack {
+  if (ids.size === 0) return pack;
+  const kept: number[] = [];
+  for (let i = 0; i < pack.length; i++) if (!ids.has(pack.ids[i])) kept.push(i);
+  return kept.length === pack.length ? pack : pack.pick(kept);
 }
+
+/** The members of one loader seen as one subscription: it fails when any member fails. */
 
 function combine(members: Subscription[]): Subscription {
   const done = new Promise<void>((resolve, reject) => {

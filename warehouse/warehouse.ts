@@ -3,9 +3,9 @@
  * Embedded default: chDB in-process (`chdb/connection`) in `<data-dir>/warehouse`.
  * With `url` set: a ClickHouse server over HTTP. No other code path differs.
  */
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { createReadStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { ContinuityError } from '../errors/registry.ts';
@@ -41,9 +41,11 @@ export interface Warehouse {
   command(query: string, params?: Record<string, unknown>, settings?: ClickHouseSettings): Promise<void>;
   /** Raw text of a query in a ClickHouse output format. */
   text(query: string, format: string, params?: Record<string, unknown>, settings?: ClickHouseSettings): Promise<string>;
-  /** Insert a body already in `format` (JSONEachRow lines, TSV …): parsed by
-   * ClickHouse's own (parallel) parser; on chDB the buffer is handed over without a copy. */
-  insertRaw(table: string, format: string, body: string | Buffer, settings?: ClickHouseSettings): Promise<void>;
+  /** Insert a body already in `format` (JSONEachRow lines, TSV …), given whole or
+   * as consecutive pieces: parsed by ClickHouse's own (parallel) parser. */
+  insertRaw(table: string, format: string, body: string | Buffer | readonly Buffer[], settings?: ClickHouseSettings): Promise<void>;
+  /** A file to stage rows in for one later insert (see `StagedInsert`). */
+  stage(format: string): Promise<StagedInsert>;
   close(): Promise<void>;
 }
 
@@ -62,7 +64,7 @@ export function toWarehouseError(error: unknown, query?: string): ContinuityErro
 
 export async function getWarehouse(options: WarehouseOptions = {}): Promise<Warehouse> {
   let client: ClickHouseClient;
-  let rawInsert: RawInsert | null = null;
+  let stager: Stager;
   let kind: Warehouse['kind'];
   let database: string;
   if (options.url) {
@@ -97,6 +99,7 @@ export async function getWarehouse(options: WarehouseOptions = {}): Promise<Ware
       request_timeout: options.requestTimeoutMs ?? 300_000,
       clickhouse_settings: { date_time_input_format: 'best_effort' },
     });
+    stager = serverStager(client, join(tmpdir(), 'continuity-staging'));
   } else {
     kind = 'embedded';
     database = options.database ?? 'default';
@@ -105,9 +108,9 @@ export async function getWarehouse(options: WarehouseOptions = {}): Promise<Ware
     // Loaded lazily: a server deployment never needs the native engine.
     const { createChdbConnection } = await import('chdb/connection');
     client = createClient({ connection: guardChdbConnection(createChdbConnection({ path })) as never });
-    rawInsert = fileInsert(client, join(path, '_inserts'));
+    stager = embeddedStager(client, join(path, '_inserts'));
   }
-  return wrap(client, kind, database, rawInsert);
+  return wrap(client, kind, database, stager);
 }
 
 /**
@@ -123,22 +126,111 @@ export function serverAddress(url: string): { url: string; pathname?: string } {
   return { url: parsed.toString(), pathname: path };
 }
 
-type RawInsert = (params: { table: string; values: Buffer; format: string; settings?: ClickHouseSettings }) => Promise<void>;
+/**
+ * Rows written to a local file ahead of one insert: a loader stages its
+ * batches as they come (their memory freed at once) and inserts them together.
+ * The file is transient (the log is what is durable) and removed by `discard`.
+ */
+export interface StagedInsert {
+  /** Bytes staged so far. */
+  readonly size: number;
+  /** Appends `pieces`, written in call order; resolves with the range they took. */
+  append(pieces: readonly Buffer[]): Promise<{ from: number; to: number }>;
+  /** The bytes of [from, to) (a batch read back after its insert was refused). */
+  read(from: number, to: number): Promise<Buffer>;
+  /** One insert of everything staged. */
+  insert(table: string, settings?: ClickHouseSettings): Promise<void>;
+  discard(): Promise<void>;
+}
+
+type Stager = (format: string) => Promise<StagedInsert>;
+let stagers = 0;
 
 /**
- * Embedded inserts go through a file: ClickHouse's `file()` reads and parses it
- * on all cores, several times faster than a body passed inline. The file is
- * transient (the log is what is durable) and removed after the insert.
+ * Stages into `dir`; `insertFile` inserts the finished file. On chDB that is
+ * `INSERT … SELECT FROM file()`: ClickHouse's file reader parses on all cores,
+ * several times faster than a body passed inline.
  */
-function fileInsert(client: ClickHouseClient, dir: string): RawInsert {
+function fileStager(dir: string, insertFile: (path: string, format: string, table: string, settings?: ClickHouseSettings) => Promise<void>): Stager {
   mkdirSync(dir, { recursive: true });
-  for (const stale of readdirSync(dir)) rmSync(join(dir, stale), { force: true });
+  for (const stale of readdirSync(dir)) if (!isLiveOwner(stale)) rmSync(join(dir, stale), { force: true });
+  const instance = ++stagers;
+  let n = 0;
+  return async (format) => {
+    const path = join(dir, `${process.pid}-${instance}-${++n}.${format.toLowerCase()}`);
+    // Read as well as written: a refused insert's batches are read back to find the refused row.
+    const file = await open(path, 'w+');
+    let size = 0;
+    let tail: Promise<unknown> = Promise.resolve();
+    let closed = false;
+    const close = async () => {
+      if (closed) return;
+      closed = true;
+      await tail.catch(() => {});
+      await file.close();
+    };
+    return {
+      get size() {
+        return size;
+      },
+      append(pieces) {
+        const from = size;
+        const bytes = pieces.reduce((total, b) => total + b.length, 0);
+        size += bytes;
+        const write = tail.then(async () => {
+          // Pieces written as they are: several consumers' batches are never copied into one buffer.
+          for (let i = 0; i < pieces.length; i += 512) {
+            const some = pieces.slice(i, i + 512) as Buffer[];
+            const want = some.reduce((total, b) => total + b.length, 0);
+            const { bytesWritten } = await file.writev(some);
+            if (bytesWritten < want) await file.write(Buffer.concat(some).subarray(bytesWritten));
+          }
+          return { from, to: from + bytes };
+        });
+        tail = write;
+        return write;
+      },
+      async read(from, to) {
+        await tail;
+        const buf = Buffer.allocUnsafe(to - from);
+        let got = 0;
+        while (got < buf.length) {
+          const { bytesRead } = await file.read(buf, got, buf.length - got, from + got);
+          if (bytesRead === 0) throw new ContinuityError('CONT_ERR_WAREHOUSE_QUERY', `staged insert ${path}: ${buf.length - got} bytes missing`);
+          got += bytesRead;
+        }
+        return buf;
+      },
+      async insert(table, settings) {
+        await tail;
+        await insertFile(path, format, table, settings);
+      },
+      async discard() {
+        await close();
+        await rm(path, { force: true });
+      },
+    };
+  };
+}
+
+/** Staging files are named `<pid>-<stager>-<n>`: those of a process that is gone are stale. */
+function isLiveOwner(name: string): boolean {
+  const pid = Number(name.split('-')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Columns an input provides: not MATERIALIZED/ALIAS, and not DEFAULT, whose expression must run when the input leaves them out. */
+function inputColumns(client: ClickHouseClient) {
   const structures = new Map<string, Promise<{ columns: string; structure: string }>>();
-  const structureOf = (table: string) => {
+  return (table: string) => {
     let s = structures.get(table);
     if (!s) {
-      // Columns the input provides: not MATERIALIZED/ALIAS, and not DEFAULT, whose
-      // expression must run when the input leaves them out.
       s = client
         .query({ query: `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = {t:String} AND default_kind = '' ORDER BY position`, query_params: { t: table }, format: 'JSONEachRow' })
         .then((r) => r.json<{ name: string; type: string }>())
@@ -151,24 +243,47 @@ function fileInsert(client: ClickHouseClient, dir: string): RawInsert {
     }
     return s;
   };
-  let n = 0;
-  return async ({ table, values, format, settings }) => {
-    const { columns, structure } = await structureOf(table);
-    const path = join(dir, `${process.pid}-${++n}.${format.toLowerCase()}`);
-    await writeFile(path, values);
-    try {
-      await client.command({
-        query: `INSERT INTO ${quoteIdentifier(table)} (${columns}) SELECT ${columns} FROM file({path:String}, {format:String}, {structure:String})`,
-        query_params: { path, format, structure },
-        clickhouse_settings: settings,
-      });
-    } finally {
-      await rm(path, { force: true });
-    }
-  };
 }
 
-function wrap(client: ClickHouseClient, kind: Warehouse['kind'], database: string, rawInsert: RawInsert | null): Warehouse {
+function embeddedStager(client: ClickHouseClient, dir: string): Stager {
+  const structureOf = inputColumns(client);
+  return fileStager(dir, async (path, format, table, settings) => {
+    const { columns, structure } = await structureOf(table);
+    await client.command({
+      query: `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM file({path:String}, {format:String}, {structure:String})`,
+      query_params: { path, format, structure },
+      clickhouse_settings: settings,
+    });
+  });
+}
+
+function serverStager(client: ClickHouseClient, dir: string): Stager {
+  return fileStager(dir, async (path, format, table, settings) => {
+    // The body as it is: `insert` would encode a JSON format's chunks again, as rows.
+    const result = await client.exec({ query: `INSERT INTO ${table} FORMAT ${format}`, values: createReadStream(path), clickhouse_settings: settings });
+    result.stream.resume();
+  });
+}
+
+function wrap(client: ClickHouseClient, kind: Warehouse['kind'], database: string, stager: Stager): Warehouse {
+  const stage = async (format: string): Promise<StagedInsert> => {
+    const staged = await stager(format);
+    return {
+      get size() {
+        return staged.size;
+      },
+      append: (pieces) => staged.append(pieces),
+      read: (from, to) => staged.read(from, to),
+      async insert(table, settings) {
+        try {
+          await staged.insert(quoteIdentifier(table), settings);
+        } catch (error) {
+          throw toWarehouseError(error, `INSERT INTO ${table} FORMAT ${format}`);
+        }
+      },
+      discard: () => staged.discard(),
+    };
+  };
   return {
     kind,
     database,
@@ -196,23 +311,16 @@ function wrap(client: ClickHouseClient, kind: Warehouse['kind'], database: strin
         throw toWarehouseError(error, query);
       }
     },
-    async insertRaw(table: string, format: string, body: string | Buffer, settings?: ClickHouseSettings) {
+    async insertRaw(table: string, format: string, body: string | Buffer | readonly Buffer[], settings?: ClickHouseSettings) {
+      const staged = await stage(format);
       try {
-        if (rawInsert) {
-          await rawInsert({ table: quoteIdentifier(table), values: typeof body === 'string' ? Buffer.from(body) : body, format, settings: settings as never });
-        } else {
-          // The body as it is: `insert` would encode a JSON format's chunks again, as rows.
-          const result = await client.exec({
-            query: `INSERT INTO ${quoteIdentifier(table)} FORMAT ${format}`,
-            values: Readable.from([typeof body === 'string' ? Buffer.from(body) : body]),
-            clickhouse_settings: settings,
-          });
-          result.stream.resume();
-        }
-      } catch (error) {
-        throw toWarehouseError(error, `INSERT INTO ${table} FORMAT ${format}`);
+        await staged.append(typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : body);
+        await staged.insert(table, settings);
+      } finally {
+        await staged.discard();
       }
     },
+    stage,
     async close() {
       await client.close();
       if (kind === 'embedded') {

@@ -2,7 +2,7 @@
 import type { EventLog, LogRecord } from '../../event-log/event-log.ts';
 import { parseDeadLetter } from '../../ingest/dead-letters.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
-import { toClickHouseDateTime } from '../events-loader/events-loader.ts';
+import { toClickHouseDateTime } from '../row-pack.ts';
 import { startLoader, type Loader, type RowResult } from '../loader.ts';
 import { deadLetterLoaderDefaults, type DeadLetterLoaderConfig } from './config.ts';
 

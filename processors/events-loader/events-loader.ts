@@ -5,61 +5,141 @@
  */
 import type { EventLog, LogRecord } from '../../event-log/event-log.ts';
 import { deadLetterRecord, newDeadLetter } from '../../ingest/dead-letters.ts';
-import { isEventType, latestSchemaVersion, parseEventLine, serializeEvent, type Catalog, type ContinuityEvent } from '../../schemas/index.ts';
+import { EVENT_TYPES, latestSchemaVersion, parseEventLine, serializeEvent, type Catalog } from '../../schemas/index.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
-import { startLoader, type Loader, type RowResult } from '../loader.ts';
+import { startLoader, type Loader, type RowInPlace, type RowResult } from '../loader.ts';
 import { eventsLoaderDefaults, type EventsLoaderConfig } from './config.ts';
-
-/** `2020-01-23 17:02:03.000`: the form DateTime64(3, 'UTC') reads without guessing. */
-export function toClickHouseDateTime(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
-}
 
 /** Header our ingest puts on records it validated and wrote in canonical form. */
 export const VALIDATED_HEADER = 'continuity-validated';
 
-// The canonical form (serializeEvent) starts with these four fields, in this order.
-const CANONICAL_PREFIX = /^\{"id":"([0-9A-Za-z-]{26,36})","type":"([a-z_.]+)","schema_version":(\d+),"occurred_at":"([0-9T:.+Z-]{20,35})"/;
+const ID_AT = 7; // after `{"id":"`
+const TYPE_FIELD = Buffer.from('","type":"');
+const VERSION_FIELD = Buffer.from('","schema_version":');
+const TIME_FIELD = Buffer.from(',"occurred_at":"');
+/** Each event type's name as bytes with its latest schema version, to match a record's type without a string. */
+const TYPES = EVENT_TYPES.map((type) => ({ bytes: Buffer.from(type), latest: latestSchemaVersion(type) }));
 
-let lastTimestamp = -1;
-let lastSuffixHead = '';
-
-/** `,"ingested_at":…,"log_offset":…}`: the log coordinates appended to the event's JSON (ASCII). */
-function coordinates(record: Pick<LogRecord, 'partition' | 'offset' | 'timestamp'>): string {
-  if (record.timestamp !== lastTimestamp) {
-    lastTimestamp = record.timestamp;
-    lastSuffixHead = `,"ingested_at":"${toClickHouseDateTime(record.timestamp)}"`;
+function typeLatestVersion(value: Buffer, from: number, to: number): number {
+  next: for (const t of TYPES) {
+    if (t.bytes.length !== to - from) continue;
+    for (let i = 0; i < t.bytes.length; i++) if (t.bytes[i] !== value[from + i]) continue next;
+    return t.latest;
   }
-  return `${lastSuffixHead},"log_partition":${record.partition},"log_offset":${record.offset}}`;
+  return -1;
+}
+
+/** Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+function daysFromCivil(y: number, m: number, d: number): number {
+  y -= m <= 2 ? 1 : 0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+function startsWithAt(value: Buffer, at: number, end: number, expected: Buffer): boolean {
+  if (at + expected.length > end) return false;
+  for (let i = 0; i < expected.length; i++) if (value[at + i] !== expected[i]) return false;
+  return true;
+}
+
+/** Two decimal digits at `at`, or NaN. */
+function digits2(v: Buffer, at: number): number {
+  const a = v[at] - 0x30;
+  const b = v[at + 1] - 0x30;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : NaN;
 }
 
 /**
- * The row is the event's canonical JSON with its log coordinates appended:
- * ClickHouse parses it once, with `occurred_at`'s offset honoured
- * (`date_time_input_format = best_effort`).
+ * `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)` → ms, read off the bytes. Anything
+ * else, and days past the 28th (whose validity depends on the month), goes to
+ * `Date.parse`, so both paths agree on every input.
  */
-export function eventRow(event: ContinuityEvent, record: Pick<LogRecord, 'partition' | 'offset' | 'timestamp'>): string {
-  const json = serializeEvent(event);
-  return json.slice(0, -1) + coordinates(record);
+function instantAt(v: Buffer, from: number, to: number): number {
+  const n = to - from;
+  if ((n === 25 || n === 29 || n === 20 || n === 24) && v[from + 4] === 0x2d && v[from + 7] === 0x2d && v[from + 10] === 0x54 && v[from + 13] === 0x3a && v[from + 16] === 0x3a) {
+    const year = digits2(v, from) * 100 + digits2(v, from + 2);
+    const month = digits2(v, from + 5);
+    const day = digits2(v, from + 8);
+    const hour = digits2(v, from + 11);
+    const minute = digits2(v, from + 14);
+    const second = digits2(v, from + 17);
+    let at = from + 19;
+    let ms = 0;
+    if (v[at] === 0x2e) {
+      const a = v[at + 1] - 0x30;
+      ms = a >= 0 && a <= 9 ? a * 100 + digits2(v, at + 2) : NaN;
+      at += 4;
+    }
+    let offsetMinutes = NaN;
+    if (v[at] === 0x5a && at + 1 === to) offsetMinutes = 0;
+    else if ((v[at] === 0x2b || v[at] === 0x2d) && v[at + 3] === 0x3a && at + 6 === to) {
+      const h = digits2(v, at + 1);
+      const m = digits2(v, at + 4);
+      if (h <= 23 && m <= 59) offsetMinutes = (v[at] === 0x2d ? -1 : 1) * (h * 60 + m);
+    }
+    if (year >= 0 && month >= 1 && month <= 12 && day >= 1 && day <= 28 && hour <= 23 && minute <= 59 && second <= 59 && ms >= 0 && offsetMinutes === offsetMinutes) {
+      return ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute - offsetMinutes) * 60_000 + second * 1000 + ms;
+    }
+  }
+  return Date.parse(v.toString('latin1', from, to));
+}
+
+/**
+ * The id and instant of a record our ingest validated and wrote in canonical
+ * form, `value[start, end)` (no parse: the four leading fields are read off the
+ * bytes), or null when the record is not one (then it is parsed and validated
+ * as any other producer's).
+ */
+export function trustedEventRow(value: Buffer, start: number, end: number, headers: Readonly<Record<string, string>>, out: RowInPlace): boolean {
+  if (headers[VALIDATED_HEADER] !== '1') return false;
+  if (end - start < 64 || value[end - 1] !== 0x7d || value[start] !== 0x7b || value[start + 1] !== 0x22 || value[start + 2] !== 0x69 || value[start + 3] !== 0x64 || value[start + 4] !== 0x22 || value[start + 5] !== 0x3a || value[start + 6] !== 0x22) return false;
+  const idStart = start + ID_AT;
+  let at = idStart;
+  while (at < end && at - idStart <= 36) {
+    const c = value[at];
+    if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2d) at++;
+    else break;
+  }
+  const idEnd = at;
+  if (idEnd - idStart < 26 || idEnd - idStart > 36 || !startsWithAt(value, idEnd, end, TYPE_FIELD)) return false;
+  at = idEnd + TYPE_FIELD.length;
+  const typeStart = at;
+  while (at < end && ((value[at] >= 0x61 && value[at] <= 0x7a) || value[at] === 0x5f || value[at] === 0x2e)) at++;
+  if (at === typeStart || !startsWithAt(value, at, end, VERSION_FIELD)) return false;
+  const latest = typeLatestVersion(value, typeStart, at);
+  if (latest < 0) return false;
+  at += VERSION_FIELD.length;
+  let version = 0;
+  const versionStart = at;
+  while (at < end && value[at] >= 0x30 && value[at] <= 0x39 && at - versionStart < 5) version = version * 10 + value[at++] - 0x30;
+  if (at === versionStart || version !== latest || !startsWithAt(value, at, end, TIME_FIELD)) return false;
+  at += TIME_FIELD.length;
+  const timeStart = at;
+  while (at < end && at - timeStart <= 35 && value[at] !== 0x22) at++;
+  if (at >= end || value[at] !== 0x22) return false;
+  const time = instantAt(value, timeStart, at);
+  if (!Number.isFinite(time)) return false;
+  out.id = value.toString('latin1', idStart, idEnd);
+  out.time = time;
+  out.coordinates = true;
+  return true;
 }
 
 /**
  * Records our own ingest validated are taken as they are (no parse), unless an
  * older schema version must be upcast; anything else (another Kafka producer,
- * an old version) is parsed and validated again.
+ * an old version) is parsed and validated again. ClickHouse parses the row
+ * once, with `occurred_at`'s offset honoured (`date_time_input_format = best_effort`).
  */
 export function eventRecordToRow(record: LogRecord, catalog: Catalog): RowResult {
-  const value = record.value;
-  if (record.headers[VALIDATED_HEADER] === '1' && value[value.length - 1] === 0x7d) {
-    const m = CANONICAL_PREFIX.exec(value.toString('latin1', 0, Math.min(value.length, 160)));
-    if (m && isEventType(m[2]) && Number(m[3]) === latestSchemaVersion(m[2])) {
-      const time = Date.parse(m[4]);
-      if (Number.isFinite(time)) return { ok: true, id: m[1], time, row: [value.subarray(0, value.length - 1), coordinates(record)] };
-    }
-  }
-  const result = parseEventLine(value.toString('utf8'), catalog);
+  const trusted: RowInPlace = { id: '', time: 0, coordinates: true };
+  if (trustedEventRow(record.value, 0, record.value.length, record.headers, trusted)) return { ok: true, ...trusted, row: record.value };
+  const result = parseEventLine(record.value.toString('utf8'), catalog);
   if (!result.ok) return { ok: false, errors: result.errors };
-  return { ok: true, id: result.event.id, time: Date.parse(result.event.occurred_at), row: eventRow(result.event, record) };
+  return { ok: true, id: result.event.id, time: Date.parse(result.event.occurred_at), row: serializeEvent(result.event), coordinates: true };
 }
 
 export async function startEventsLoader(
@@ -73,6 +153,7 @@ export async function startEventsLoader(
     table: options.table ?? eventsLoaderDefaults.table,
     batchRecords: options.batchRecords ?? eventsLoaderDefaults.batchRecords,
     toRow: (record) => eventRecordToRow(record, options.catalog),
+    rowInPlace: trustedEventRow,
     timeColumn: 'occurred_at',
     insertSettings: { date_time_input_format: 'best_effort' },
     async deadLetter(items) {
