@@ -69,6 +69,11 @@ export interface RecordBatch {
    * per record. `records[index]` is the same record. Bulk consumers (the
    * warehouse loaders) copy values straight into an insert with it. */
   scan?(visit: ValueVisitor): void;
+  /** Offered with `scan`: the consumer has copied what it needs, so the
+   * batch's buffers can go before `eachBatch` settles (a bulk consumer keeps
+   * batches in flight until their insert returns). `records` must not be read
+   * afterwards; what is needed again is read from the log (`read`). */
+  release?(): void;
 }
 
 export interface SubscribeOptions {

@@ -341,7 +341,8 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     let lastOffset = -1;
     if (batch.scan && inPlace) {
       // Values copied from where the log read them: no record object, no parse.
-      candidates = new RowPack(batch.partition, batch, expectedBytes);
+      // A batch that can be released is, once scanned: a refused row is read again from the log.
+      candidates = new RowPack(batch.partition, batch.release ? null : batch, expectedBytes);
       const coordinates = { partition: batch.partition, offset: 0, timestamp: 0 };
       const peek: RowInPlace = { id: '', time: NaN, coordinates: false };
       batch.scan((buf, start, end, index, offset, timestamp, headers) => {
@@ -356,6 +357,7 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
         coordinates.timestamp = timestamp;
         candidates.addBytes(index, coordinates, peek.id, peek.time, buf, start, end, peek.coordinates);
       });
+      batch.release?.();
     } else {
       let bytes = 0;
       for (const record of batch.records) bytes += record.value.length;

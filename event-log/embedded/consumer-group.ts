@@ -282,6 +282,7 @@ export class GroupMember implements Subscription {
           committed,
           highWatermark: this.host.endOffset(partition),
           scan: (visit) => frames.scan(visit),
+          release: () => frames.release(),
         };
         await insideBatch.run(this, () => this.options.eachBatch(batch, this));
         if (this.owned.has(partition)) this.positions.set(partition, frames.lastOffset + 1);

@@ -14,6 +14,7 @@ export class StoredFrames {
   private readonly offsets: number[] = [];
   private readonly timestamps: number[] = [];
   private decoded: LogRecord[] | null = null;
+  private released = false;
 
   constructor(readonly partition: number) {}
 
@@ -38,6 +39,7 @@ export class StoredFrames {
   /** Every frame as a record (decoded once, then kept). */
   records(): LogRecord[] {
     if (this.decoded) return this.decoded;
+    if (this.released) throw new Error(`records of partition ${this.partition} read after the batch was released`);
     const out: LogRecord[] = new Array(this.positions.length);
     const info = newFrameInfo();
     const cache = newHeaderCache();
@@ -50,7 +52,15 @@ export class StoredFrames {
     return out;
   }
 
+  /** Lets the chunks go (see `RecordBatch.release`). */
+  release() {
+    this.released = true;
+    this.decoded = null;
+    this.chunks.length = 0;
+  }
+
   scan(visit: ValueVisitor) {
+    if (this.released) throw new Error(`partition ${this.partition}: scan after the batch was released`);
     const cache: HeaderCache = newHeaderCache();
     for (let i = 0; i < this.positions.length; i++) {
       const buf = this.chunks[this.chunkOf[i]];

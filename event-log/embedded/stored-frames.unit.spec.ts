@@ -81,6 +81,17 @@ describe('stored frames', () => {
     assert.deepEqual(records[4].headers, validated);
   });
 
+  it('lets its buffers go when released, after which its records are not to be read', () => {
+    const own = stored([chunk([{ key: 'a', value: '{"n":1}' }], 0)]);
+    let copied = '';
+    own.scan((buf, start, end) => (copied = buf.toString('utf8', start, end)));
+    own.release();
+    assert.equal(copied, '{"n":1}');
+    assert.equal(own.lastOffset, 0);
+    assert.throws(() => own.records(), /read after the batch was released/);
+    assert.throws(() => own.scan(() => {}), /scan after the batch was released/);
+  });
+
   it('is empty before anything is added', () => {
     const empty = new StoredFrames(0);
     assert.equal(empty.length, 0);
