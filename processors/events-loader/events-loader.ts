@@ -17,6 +17,16 @@ const ID_AT = 7; // after `{"id":"`
 const TYPE_FIELD = Buffer.from('","type":"');
 const VERSION_FIELD = Buffer.from('","schema_version":');
 const TIME_FIELD = Buffer.from(',"occurred_at":"');
+/** Bytes an event id may hold ([0-9A-Za-z-]) and an event type ([a-z_.]): one load per byte. */
+const ID_BYTE = byteClass(/[0-9A-Za-z-]/);
+const TYPE_BYTE = byteClass(/[a-z_.]/);
+
+function byteClass(pattern: RegExp): Uint8Array {
+  const table = new Uint8Array(256);
+  for (let b = 0; b < 128; b++) if (pattern.test(String.fromCharCode(b))) table[b] = 1;
+  return table;
+}
+
 /** Each event type's name as bytes with its latest schema version, to match a record's type without a string. */
 const TYPES = EVENT_TYPES.map((type) => ({ bytes: Buffer.from(type), latest: latestSchemaVersion(type) }));
 
@@ -98,16 +108,13 @@ export function trustedEventRow(value: Buffer, start: number, end: number, heade
   if (end - start < 64 || value[end - 1] !== 0x7d || value[start] !== 0x7b || value[start + 1] !== 0x22 || value[start + 2] !== 0x69 || value[start + 3] !== 0x64 || value[start + 4] !== 0x22 || value[start + 5] !== 0x3a || value[start + 6] !== 0x22) return false;
   const idStart = start + ID_AT;
   let at = idStart;
-  while (at < end && at - idStart <= 36) {
-    const c = value[at];
-    if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2d) at++;
-    else break;
-  }
+  const idLimit = Math.min(end, idStart + 37);
+  while (at < idLimit && ID_BYTE[value[at]] === 1) at++;
   const idEnd = at;
   if (idEnd - idStart < 26 || idEnd - idStart > 36 || !startsWithAt(value, idEnd, end, TYPE_FIELD)) return false;
   at = idEnd + TYPE_FIELD.length;
   const typeStart = at;
-  while (at < end && ((value[at] >= 0x61 && value[at] <= 0x7a) || value[at] === 0x5f || value[at] === 0x2e)) at++;
+  while (at < end && TYPE_BYTE[value[at]] === 1) at++;
   if (at === typeStart || !startsWithAt(value, at, end, VERSION_FIELD)) return false;
   const latest = typeLatestVersion(value, typeStart, at);
   if (latest < 0) return false;
