@@ -161,6 +161,24 @@ class EmbeddedEventLog implements EventLog {
     for (const resume of [...this.appendWaiters]) resume();
   }
 
+  // Hashing a key costs a Buffer and a murmur2 pass; a batch has thousands of
+  // records and a few hundred distinct keys. Bounded for callers with unbounded keys.
+  private readonly keyPartitions = new Map<string, number>();
+  private keyPartitionsCount = 0;
+
+  private partitionOfKey(key: string, count: number): number {
+    if (this.keyPartitionsCount !== count || this.keyPartitions.size >= 4096) {
+      this.keyPartitions.clear();
+      this.keyPartitionsCount = count;
+    }
+    let partition = this.keyPartitions.get(key);
+    if (partition === undefined) {
+      partition = partitionForKey(key, count);
+      this.keyPartitions.set(key, partition);
+    }
+    return partition;
+  }
+
   private partition(opened: Opened, partition: number): Partition {
     const p = opened.partitions[partition];
     if (!Number.isInteger(partition) || !p) {
@@ -183,8 +201,9 @@ class EmbeddedEventLog implements EventLog {
     for (let i = 0; i < records.length; i++) {
       const r = records[i];
       const prepared = prepareRecord(r.key, r.value, r.headers);
-      const partition = r.partition ?? partitionForKey(r.key, count);
-      this.partition(opened, partition);
+      let partition = r.partition;
+      if (partition === undefined) partition = this.partitionOfKey(r.key, count);
+      else this.partition(opened, partition);
       let group = byPartition.get(partition);
       if (!group) byPartition.set(partition, (group = { prepared: [], positions: [] }));
       group.prepared.push(prepared);

@@ -26,15 +26,65 @@ const MAX_HIGH_WORD = 0x1fffff;
 
 /** A record measured once so it can be written without another pass over its strings. */
 export interface PreparedRecord {
-  key: string;
-  keyBytes: number;
+  /** `u32 keyLength | key`, encoded once per distinct key and shared. */
+  keyPart: Buffer;
+  /** `u16 headerCount | headers`, encoded once per frozen headers object and shared. */
+  headerPart: Buffer;
   value: Buffer | string;
   valueBytes: number;
-  headerNames: string[] | null;
-  headerValues: string[] | null;
-  headerBytes: number[] | null;
   /** Frame size on disk. */
   size: number;
+}
+
+// A log's records carry a few hundred distinct keys at most (org:region), so
+// encoding each once saves a UTF-8 measure and write per record; the bound only
+// matters for callers with unbounded keys.
+const KEY_PARTS_KEPT = 4096;
+const keyParts = new Map<string, Buffer>();
+
+function keyPartOf(key: string): Buffer {
+  let part = keyParts.get(key);
+  if (part === undefined) {
+    const bytes = Buffer.byteLength(key, 'utf8');
+    part = Buffer.alloc(4 + bytes);
+    part.writeUInt32LE(bytes, 0);
+    part.write(key, 4, bytes, 'utf8');
+    if (keyParts.size >= KEY_PARTS_KEPT) keyParts.clear();
+    keyParts.set(key, part);
+  }
+  return part;
+}
+
+const NO_HEADER_PART = Buffer.alloc(2);
+// Only a frozen object can be trusted to still hold what was encoded for it
+// (ingest marks every record with one shared frozen object).
+const frozenHeaderParts = new WeakMap<object, Buffer>();
+
+function headerPartOf(headers: Record<string, string>): Buffer {
+  const names = Object.keys(headers);
+  if (names.length > 0xffff) throw new RangeError('event log record: more than 65535 headers');
+  if (names.length === 0) return NO_HEADER_PART;
+  let size = 2;
+  for (const name of names) {
+    const v = headers[name];
+    if (typeof v !== 'string') throw new TypeError(`event log record: header ${JSON.stringify(name)} must be a string`);
+    const nameBytes = Buffer.byteLength(name, 'utf8');
+    if (nameBytes > 0xffff) throw new RangeError('event log record: a header name is longer than 65535 bytes');
+    size += 2 + nameBytes + 4 + Buffer.byteLength(v, 'utf8');
+  }
+  const part = Buffer.alloc(size);
+  let p = part.writeUInt16LE(names.length, 0);
+  for (const name of names) {
+    const at = p;
+    p += 2;
+    p += part.write(name, p, 'utf8');
+    part.writeUInt16LE(p - at - 2, at);
+    const vAt = p;
+    p += 4;
+    p += part.write(headers[name], p, 'utf8');
+    part.writeUInt32LE(p - vAt - 4, vAt);
+  }
+  return part;
 }
 
 export function prepareRecord(key: string, value: Buffer | string, headers: Record<string, string> | undefined): PreparedRecord {
@@ -43,34 +93,22 @@ export function prepareRecord(key: string, value: Buffer | string, headers: Reco
   if (typeof value === 'string') valueBytes = Buffer.byteLength(value, 'utf8');
   else if (Buffer.isBuffer(value)) valueBytes = value.length;
   else throw new TypeError('event log record: value must be a Buffer or a string');
-  const keyBytes = Buffer.byteLength(key, 'utf8');
-  let size = FRAME_HEADER_BYTES + BODY_FIXED_BYTES + keyBytes + valueBytes;
-  let headerNames: string[] | null = null;
-  let headerValues: string[] | null = null;
-  let headerBytes: number[] | null = null;
+  const keyPart = keyPartOf(key);
+  let headerPart: Buffer = NO_HEADER_PART;
   if (headers) {
-    const names = Object.keys(headers);
-    if (names.length > 0xffff) throw new RangeError('event log record: more than 65535 headers');
-    if (names.length > 0) {
-      headerNames = names;
-      headerValues = [];
-      headerBytes = [];
-      for (const name of names) {
-        const v = headers[name];
-        if (typeof v !== 'string') throw new TypeError(`event log record: header ${JSON.stringify(name)} must be a string`);
-        const nameBytes = Buffer.byteLength(name, 'utf8');
-        if (nameBytes > 0xffff) throw new RangeError('event log record: a header name is longer than 65535 bytes');
-        const vBytes = Buffer.byteLength(v, 'utf8');
-        headerValues.push(v);
-        headerBytes.push(nameBytes, vBytes);
-        size += 2 + nameBytes + 4 + vBytes;
-      }
+    const cached = frozenHeaderParts.get(headers);
+    if (cached !== undefined) headerPart = cached;
+    else {
+      headerPart = headerPartOf(headers);
+      if (Object.isFrozen(headers)) frozenHeaderParts.set(headers, headerPart);
     }
   }
+  // keyPart and headerPart hold the key length and header count fields of BODY_FIXED_BYTES.
+  const size = FRAME_HEADER_BYTES + BODY_FIXED_BYTES - 6 + keyPart.length + headerPart.length + valueBytes;
   if (size - FRAME_HEADER_BYTES > MAX_BODY_BYTES) {
     throw new RangeError(`event log record: ${size} bytes is more than the ${MAX_BODY_BYTES} a record may take`);
   }
-  return { key, keyBytes, value, valueBytes, headerNames, headerValues, headerBytes, size };
+  return { keyPart, headerPart, value, valueBytes, size };
 }
 
 function writeU64(buf: Buffer, pos: number, n: number) {
@@ -91,28 +129,18 @@ export function writeFrame(buf: Buffer, pos: number, record: PreparedRecord, off
   writeU64(buf, p, offset);
   writeU64(buf, p + 8, timestamp);
   p += 16;
-  buf.writeUInt32LE(record.keyBytes, p);
-  p += 4;
-  if (record.keyBytes > 0) p += buf.write(record.key, p, record.keyBytes, 'utf8');
-  const names = record.headerNames;
-  buf.writeUInt16LE(names ? names.length : 0, p);
-  p += 2;
-  if (names) {
-    const values = record.headerValues!;
-    const lengths = record.headerBytes!;
-    for (let h = 0; h < names.length; h++) {
-      buf.writeUInt16LE(lengths[2 * h], p);
-      p += 2;
-      p += buf.write(names[h], p, lengths[2 * h], 'utf8');
-      buf.writeUInt32LE(lengths[2 * h + 1], p);
-      p += 4;
-      p += buf.write(values[h], p, lengths[2 * h + 1], 'utf8');
-    }
-  }
+  // TypedArray.set: for values of a few hundred bytes, cheaper than Buffer#copy's argument handling.
+  buf.set(record.keyPart, p);
+  p += record.keyPart.length;
+  buf.set(record.headerPart, p);
+  p += record.headerPart.length;
   buf.writeUInt32LE(record.valueBytes, p);
   p += 4;
   if (typeof record.value === 'string') p += buf.write(record.value, p, record.valueBytes, 'utf8');
-  else p += record.value.copy(buf, p);
+  else {
+    buf.set(record.value, p);
+    p += record.valueBytes;
+  }
   buf.writeUInt32LE(p - bodyStart, pos);
   buf.writeUInt32LE(crc32(buf.subarray(bodyStart, p)), pos + 4);
   return p;

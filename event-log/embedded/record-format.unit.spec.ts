@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { crc32 } from 'node:zlib';
 import {
   BODY_FIXED_BYTES,
   checkFrame,
@@ -95,6 +96,58 @@ describe('record framing', () => {
     flipped[flipped.length - 1] ^= 1;
     assert.equal(checkFrame(flipped, 0, flipped.length, info), FRAME_CORRUPT);
     assert.equal(info.reason, 'checksum mismatch');
+  });
+
+  it('writes the documented bytes, with key and headers encoded once and shared', () => {
+    const headers = Object.freeze({ 'continuity-validated': '1' });
+    const value = Buffer.from('{"id":"e"}');
+    const a = frame('sgcc-sh:310000', value, headers, 7, 0x0102030405);
+    // version | u64 offset | u64 timestamp | u32 key length | key | u16 header count | u16 name length | name | u32 value length | value | u32 value length | value
+    const body = Buffer.concat([
+      Buffer.from([1, 7, 0, 0, 0, 0, 0, 0, 0, 0x05, 0x04, 0x03, 0x02, 0x01, 0, 0, 0, 14, 0, 0, 0]),
+      Buffer.from('sgcc-sh:310000'),
+      Buffer.from([1, 0, 20, 0]),
+      Buffer.from('continuity-validated'),
+      Buffer.from([1, 0, 0, 0]),
+      Buffer.from('1'),
+      Buffer.from([10, 0, 0, 0]),
+      value,
+    ]);
+    const head = Buffer.alloc(8);
+    head.writeUInt32LE(body.length, 0);
+    head.writeUInt32LE(crc32(body), 4);
+    assert.deepEqual(a, Buffer.concat([head, body]));
+    assert.equal(body.length, 78);
+    // The second record of the key and headers gets the very same parts, not a copy.
+    const first = prepareRecord('sgcc-sh:310000', value, headers);
+    const second = prepareRecord('sgcc-sh:310000', 'x', headers);
+    assert.equal(second.keyPart, first.keyPart);
+    assert.equal(second.headerPart, first.headerPart);
+    assert.equal(second.size, a.length - 9);
+  });
+
+  it('encodes a headers object that is not frozen anew each time, so changing it between records is seen', () => {
+    const headers: Record<string, string> = { h: 'one' };
+    const one = frame('k', 'v', headers, 1, 1);
+    headers.h = 'three';
+    const three = frame('k', 'v', headers, 1, 1);
+    const info = newFrameInfo();
+    assert.equal(checkFrame(three, 0, three.length, info), FRAME_OK);
+    assert.deepEqual(decodeFrame(one, 0, 0, info).headers, { h: 'one' });
+    assert.deepEqual(decodeFrame(three, 0, 0, info).headers, { h: 'three' });
+    assert.equal(three.length, one.length + 2);
+  });
+
+  it('writes any number of distinct keys correctly, past the count it keeps encoded', () => {
+    const info = newFrameInfo();
+    for (let i = 0; i < 10_000; i += 1) {
+      const key = i % 3 === 0 ? `org-${i}:区域` : `org-${i}:${i % 7}`;
+      const buf = frame(key, String(i), undefined, i, i);
+      assert.equal(checkFrame(buf, 0, buf.length, info), FRAME_OK);
+      const r = decodeFrame(buf, 0, 0, info);
+      assert.equal(r.key, key);
+      assert.equal(r.value.toString(), String(i));
+    }
   });
 
   it('refuses records the format cannot hold', () => {
