@@ -85,6 +85,13 @@ export interface SubscribeOptions {
   eachBatch: (batch: RecordBatch, consumer: GroupConsumer) => Promise<void>;
   /** Upper bound of records per batch. Default 10,000. */
   maxBatchRecords?: number;
+  /** With `maxBatchWaitMs`: a batch smaller than this waits up to that long
+   * for more records (Kafka's fetch.min.bytes / fetch.max.wait.ms), so a
+   * consumer at the head of a busy log takes fewer, larger batches (the
+   * embedded log; Kafka consumers batch by their fetch settings). Default 1. */
+  minBatchRecords?: number;
+  /** Longest wait for `minBatchRecords`, ms. Default 0 (deliver at once). */
+  maxBatchWaitMs?: number;
   /** Called when partitions are taken from this member (rebalance, stop).
    * Work buffered for them must be dropped, not committed. */
   onPartitionsRevoked?: (partitions: number[]) => void | Promise<void>;

@@ -97,6 +97,8 @@ export class GroupMember implements Subscription {
   private resolveDone!: () => void;
   private rejectDone!: (error: unknown) => void;
   private readonly maxBatchRecords: number;
+  /** Since when this member has held back a batch smaller than minBatchRecords. */
+  private holdingSince = -1;
 
   constructor(
     readonly id: string,
@@ -252,6 +254,30 @@ export class GroupMember implements Subscription {
     return -1;
   }
 
+  /**
+   * How long to wait for more records before delivering (fetch.min / max
+   * wait): 0 once some owned partition holds minBatchRecords or the wait is over.
+   */
+  private holdBack(): number {
+    const min = this.options.minBatchRecords ?? 1;
+    const maxWait = this.options.maxBatchWaitMs ?? 0;
+    if (min <= 1 || maxWait <= 0) return 0;
+    let most = 0;
+    for (const p of this.owned) if (!this.revoking.has(p)) most = Math.max(most, this.host.endOffset(p) - this.positions.get(p)!);
+    const now = Date.now();
+    if (most >= min) {
+      this.holdingSince = -1;
+      return 0;
+    }
+    if (this.holdingSince < 0) this.holdingSince = now;
+    const left = this.holdingSince + maxWait - now;
+    if (left <= 0) {
+      this.holdingSince = -1;
+      return 0;
+    }
+    return left;
+  }
+
   private async run(): Promise<void> {
     while (this.running) {
       if (this.gate) {
@@ -261,6 +287,11 @@ export class GroupMember implements Subscription {
       const partition = this.pick();
       if (partition < 0) {
         await this.host.waitForAppend(this.host.pollIntervalMs, (resume) => (this.resume = resume));
+        continue;
+      }
+      const wait = this.holdBack();
+      if (wait > 0) {
+        await this.host.waitForAppend(wait, (resume) => (this.resume = resume));
         continue;
       }
       // Marked in flight before the first await, so a rebalance that takes the
