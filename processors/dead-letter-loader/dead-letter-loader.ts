@@ -47,6 +47,8 @@ export async function startDeadLetterLoader(options: DeadLetterLoaderConfig & { 
     groupId: options.groupId ?? deadLetterLoaderDefaults.groupId,
     table: options.table ?? deadLetterLoaderDefaults.table,
     batchRecords: deadLetterLoaderDefaults.batchRecords,
+    // The dead-letter log has one partition: more members would only wait.
+    concurrency: 1,
     toRow: deadLetterRecordToRow,
   });
 }
