@@ -8,7 +8,7 @@ import { ContinuityError } from '../errors/registry.ts';
 import { ingestEventsAccepted, ingestEventsRejected } from '../observability/metrics.ts';
 import { eventKey, serializeEvent, validateEvent, type Catalog, type ContinuityEvent, type FieldError } from '../schemas/index.ts';
 import { deadLetterRecord, newDeadLetter } from './dead-letters.ts';
-import { canonicalAt, inlineValidation, type ValidationPool } from './validation/index.ts';
+import { canonicalAt, inlineValidation, type LineRejection, type ValidatedBlock, type ValidatedLines, type ValidationPool } from './validation/index.ts';
 
 /** Marks records this ingest validated and wrote in canonical form (see the events loader). */
 const VALIDATED = Object.freeze({ 'continuity-validated': '1' });
@@ -43,9 +43,22 @@ export interface IngestResult {
   ids: string[];
 }
 
+export interface BlockIngestResult extends Omit<IngestResult, 'ids'> {
+  /** Non-blank lines in the block, accepted or not. */
+  lines: number;
+}
+
 export interface Ingestor {
   /** Validate and append; resolves once both logs have the batch durably. */
   ingestLines(lines: InputLine[], origin: string, options?: IngestLinesOptions): Promise<IngestResult>;
+  /**
+   * `ingestLines` for a block of raw lines as `readLineBlocks` gives them,
+   * numbered from `firstLine`: split, decoded and validated off this thread
+   * when the validation has workers, with the same lines, numbers and
+   * rejections. The block's memory is handed over (transferred to a worker);
+   * do not use it afterwards. No ids come back: a file import has no use for them.
+   */
+  ingestBlock(bytes: Buffer, firstLine: number, origin: string): Promise<BlockIngestResult>;
   /** Append events already validated (simulator, re-drive). */
   ingestEvents(events: ContinuityEvent[]): Promise<IngestResult>;
 }
@@ -68,64 +81,93 @@ export function createIngestor(options: { log: EventLog; deadLetters: EventLog; 
     }
   }
 
+  /**
+   * Takes a chunk's validation (already under way), rejects what it rejected
+   * besides `refused`, and appends. Chunks may be validated concurrently; they
+   * reach the log in call order, so events of one key keep the order they were
+   * submitted in: the place in line is taken here, before anything is awaited.
+   */
+  async function commit(
+    validating: Promise<ValidatedLines | ValidatedBlock>,
+    origin: string,
+    refused: LineRejection[],
+    guarded: { guard: NonNullable<IngestLinesOptions['guard']>; texts: string[]; numbers: number[] } | null,
+  ): Promise<IngestResult> {
+    const previous = appendTail;
+    let release!: () => void;
+    appendTail = new Promise<void>((r) => (release = r));
+    let validated;
+    try {
+      validated = await validating;
+    } catch (error) {
+      await previous;
+      release();
+      throw error;
+    }
+    const rejections: (LineRejection & { forbidden?: boolean })[] = refused.length > 0 ? [...refused, ...validated.rejected] : validated.rejected;
+    const count = validated.offsets.length - 1;
+    const records = new Array<AppendRecord>(count);
+    let accepted = 0;
+    let ids: string[] = [];
+    if (guarded !== null && 'ids' in validated) {
+      // Asked once per distinct org, not once per event.
+      const denials = validated.keyOrgs.map((org) => guarded.guard({ org }));
+      for (let i = 0; i < count; i++) {
+        const k = validated.keyOf[i];
+        const denied = denials[k];
+        const at = validated.indexes[i];
+        if (denied !== null) rejections.push({ line: guarded.numbers[at], errors: [{ field: 'org', reason: denied }], raw: guarded.texts[at], forbidden: true });
+        else {
+          records[accepted++] = { key: validated.keys[k], value: canonicalAt(validated, i), headers: VALIDATED };
+          ids.push(validated.ids[i]);
+        }
+      }
+      records.length = accepted;
+    } else {
+      for (let i = 0; i < count; i++) records[i] = { key: validated.keys[validated.keyOf[i]], value: canonicalAt(validated, i), headers: VALIDATED };
+      accepted = count;
+      if ('ids' in validated) ids = validated.ids;
+    }
+    // Reported, and dead-lettered, in the order of the input.
+    rejections.sort((a, b) => a.line - b.line);
+    const letters = rejections.map((r) => newDeadLetter({ origin, line: r.line, errors: r.errors, raw: r.raw }));
+    const rejected: Rejection[] = rejections.map((r, i) => ({
+      line: r.line,
+      errors: r.errors,
+      reason: letters[i].reason,
+      deadLetterId: letters[i].id,
+      ...(r.forbidden ? { forbidden: true } : {}),
+    }));
+    try {
+      await previous;
+      await appendBoth(records, letters);
+    } finally {
+      release();
+    }
+    ingestEventsAccepted.inc({}, accepted);
+    ingestEventsRejected.inc({}, rejected.length);
+    return { accepted, rejected, ids };
+  }
+
   return {
     async ingestLines(lines, origin, { guard } = {}) {
-      const letters: ReturnType<typeof newDeadLetter>[] = [];
-      const rejected: Rejection[] = [];
-      const reject = (line: number, errors: FieldError[], raw: string, forbidden?: boolean) => {
-        const letter = newDeadLetter({ origin, line, errors, raw });
-        letters.push(letter);
-        rejected.push({ line, errors, reason: letter.reason, deadLetterId: letter.id, ...(forbidden ? { forbidden } : {}) });
-      };
+      const refused: LineRejection[] = [];
       const texts: string[] = [];
       const numbers: number[] = [];
       for (const { line, text, invalid } of lines) {
-        if (invalid) reject(line, [invalid], text);
+        if (invalid) refused.push({ line, errors: [invalid], raw: text });
         else if (text.trim() !== '') {
           texts.push(text);
           numbers.push(line);
         }
       }
-      // Chunks may be validated concurrently; they reach the log in call order,
-      // so events of one key keep the order they were submitted in.
-      const previous = appendTail;
-      let release!: () => void;
-      appendTail = new Promise<void>((r) => (release = r));
-      let validated;
-      try {
-        validated = await validation.validate(texts, numbers);
-      } catch (error) {
-        await previous;
-        release();
-        throw error;
-      }
-      for (const r of validated.rejected) reject(r.line, r.errors, r.raw);
-      const records: AppendRecord[] = [];
-      const ids: string[] = [];
-      // Asked once per distinct org, not once per event.
-      const denials = guard ? validated.keyOrgs.map((org) => guard({ org })) : null;
-      for (let i = 0; i < validated.ids.length; i++) {
-        const k = validated.keyOf[i];
-        const denied = denials?.[k] ?? null;
-        if (denied !== null) reject(numbers[validated.indexes[i]], [{ field: 'org', reason: denied }], texts[validated.indexes[i]], true);
-        else {
-          records.push({ key: validated.keys[k], value: canonicalAt(validated, i), headers: VALIDATED });
-          ids.push(validated.ids[i]);
-        }
-      }
-      // Reported, and dead-lettered, in the order of the input.
-      rejected.sort((a, b) => a.line - b.line);
-      const order = new Map(rejected.map((r, i) => [r.deadLetterId, i]));
-      letters.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-      try {
-        await previous;
-        await appendBoth(records, letters);
-      } finally {
-        release();
-      }
-      ingestEventsAccepted.inc({}, records.length);
-      ingestEventsRejected.inc({}, rejected.length);
-      return { accepted: records.length, rejected, ids };
+      return commit(validation.validate(texts, numbers), origin, refused, guard ? { guard, texts, numbers } : null);
+    },
+
+    async ingestBlock(bytes, firstLine, origin) {
+      const validating = validation.validateBlock(bytes, firstLine);
+      const { accepted, rejected } = await commit(validating, origin, [], null);
+      return { accepted, rejected, lines: (await validating).lines };
     },
 
     async ingestEvents(input) {

@@ -7,6 +7,7 @@
  * letter keeps the first 4 KiB.
  */
 import { isAscii, isUtf8 } from 'node:buffer';
+import type { FieldError } from '../schemas/index.ts';
 import type { InputLine } from './accept.ts';
 
 /** No event comes near this; the largest valid ones are a few KiB. */
@@ -80,6 +81,156 @@ function lineFromKept(n: number, bytes: Buffer, total: number): (InputLine & { b
   if (!line.invalid && line.text.trim() === '') return null;
   return { ...line, bytes: bytes[bytes.length - 1] === 0x0d ? bytes.subarray(0, bytes.length - 1) : bytes };
 }
+
+/** Receives each non-blank line of a run; `invalid` as in InputLine. */
+export type LineSink = (line: number, text: string, invalid?: FieldError) => void;
+
+/**
+ * The lines of a run of complete lines (newline-separated, the last without its
+ * newline), numbered from `firstLine`, as `readLines` gives them; returns how
+ * many lines the run holds, blank ones included. The run is decoded with one
+ * call and split as a string; a run that is not UTF-8, or could hold a line too
+ * long, is read line by line exactly as `readLines` reads it.
+ */
+export function linesOfRun(bytes: Buffer, firstLine: number, sink: LineSink): number {
+  const text = decodeUtf8(bytes);
+  const pieces = text === null ? null : text.split('\n');
+  // Three bytes at most per UTF-16 unit: a piece this short cannot be a line too long.
+  if (pieces !== null && pieces.every((p) => p.length * 3 <= MAX_LINE_BYTES)) {
+    for (let i = 0; i < pieces.length; i++) {
+      let t = pieces[i];
+      if (t.charCodeAt(t.length - 1) === 0x0d) t = t.slice(0, -1);
+      // The decoder drops a byte-order mark at the start of the run only; each line may have one.
+      if (i > 0 && t.charCodeAt(0) === 0xfeff) t = t.slice(1);
+      if (t.trim() !== '') sink(firstLine + i, t);
+    }
+    return pieces.length;
+  }
+  let n = firstLine;
+  for (let start = 0; ; n++) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end === -1) end = bytes.length;
+    const line = lineFromKept(n, bytes.subarray(start, end), end - start);
+    if (line) sink(n, line.text, line.invalid);
+    if (end === bytes.length) break;
+    start = end + 1;
+  }
+  return n - firstLine + 1;
+}
+
+/**
+ * The lines of a block `readLineBlocks` gives (complete lines, the last one's
+ * newline missing only at the end of the input); returns how many lines it
+ * holds, blank ones included.
+ */
+export function linesOfBlock(bytes: Buffer, firstLine: number, sink: LineSink): number {
+  if (bytes.length === 0) return 0;
+  return linesOfRun(bytes[bytes.length - 1] === 0x0a ? bytes.subarray(0, bytes.length - 1) : bytes, firstLine, sink);
+}
+
+/**
+ * Complete lines of the input as they were read, numbered from `firstLine`, for
+ * a worker to split and decode (`linesOfBlock`); or a line too long to be
+ * carried whole, already read and rejected as `readLines` rejects it.
+ */
+export type LineBlock = { firstLine: number; bytes: Buffer; line?: undefined } | { firstLine: number; bytes?: undefined; line: InputLine };
+
+/**
+ * The input in blocks of whole lines of about `blockBytes` (at least, unless the
+ * input ends), each in memory of its own so it can be transferred to a worker.
+ * Only newlines are looked for here: no line is decoded on this thread, except
+ * one longer than MAX_LINE_BYTES that runs past a chunk, of which no more than
+ * MAX_LINE_BYTES + 1 bytes are ever held.
+ */
+export async function* readLineBlocks(input: AsyncIterable<Buffer | string>, blockBytes = 4 * 1024 * 1024): AsyncGenerator<LineBlock> {
+  /** Number of the last line handed to a block (or rejected). */
+  let n = 0;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let pendingFirst = 1;
+  let parts: Buffer[] = [];
+  let size = 0;
+  let overflow = 0;
+  const keep = (bytes: Buffer) => {
+    if (size >= MAX_LINE_BYTES + 1) overflow += bytes.length;
+    else {
+      parts.push(bytes);
+      size += bytes.length;
+    }
+  };
+  const take = (bytes: Buffer, lines: number) => {
+    if (pending.length === 0) pendingFirst = n + 1;
+    pending.push(bytes);
+    pendingBytes += bytes.length;
+    n += lines;
+  };
+  const flush = (): LineBlock => {
+    const bytes = Buffer.from(new ArrayBuffer(pendingBytes));
+    let at = 0;
+    for (const piece of pending) {
+      bytes.set(piece, at);
+      at += piece.length;
+    }
+    const block = { firstLine: pendingFirst, bytes };
+    pending = [];
+    pendingBytes = 0;
+    return block;
+  };
+  /** Adds the carried line to what is pending; a line too long comes back rejected instead, to be yielded after what is pending. */
+  const finishCarried = (newline: boolean): LineBlock | null => {
+    const total = size + overflow;
+    const kept = parts;
+    parts = [];
+    size = 0;
+    overflow = 0;
+    if (total > MAX_LINE_BYTES) {
+      n++;
+      const { line, text, invalid } = lineFromKept(n, kept.length === 1 ? kept[0] : Buffer.concat(kept), total)!;
+      return { firstLine: n, line: { line, text, invalid } };
+    }
+    for (const part of kept) take(part, 0);
+    if (newline) take(NEWLINE, 0);
+    n++;
+    return null;
+  };
+  for await (const raw of input) {
+    const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    let start = 0;
+    if (size + overflow > 0 || parts.length > 0) {
+      const end = chunk.indexOf(0x0a);
+      if (end === -1) {
+        keep(chunk);
+        continue;
+      }
+      keep(chunk.subarray(0, end));
+      const tooLong = finishCarried(true);
+      if (tooLong) {
+        if (pending.length > 0) yield flush();
+        yield tooLong;
+      }
+      start = end + 1;
+    }
+    const last = chunk.lastIndexOf(0x0a);
+    if (last >= start) {
+      let lines = 0;
+      for (let at = chunk.indexOf(0x0a, start); at !== -1; at = chunk.indexOf(0x0a, at + 1)) lines++;
+      take(chunk.subarray(start, last + 1), lines);
+      start = last + 1;
+    }
+    if (start < chunk.length) keep(chunk.subarray(start));
+    if (pendingBytes >= blockBytes) yield flush();
+  }
+  if (size + overflow > 0) {
+    const tooLong = finishCarried(false);
+    if (tooLong) {
+      if (pending.length > 0) yield flush();
+      yield tooLong;
+    }
+  }
+  if (pending.length > 0) yield flush();
+}
+
+const NEWLINE = Buffer.from('\n');
 
 /** Streams lines with their bytes, never holding more than MAX_LINE_BYTES of one line. */
 export async function* readLines(input: AsyncIterable<Buffer | string>): AsyncGenerator<InputLine & { bytes: Buffer }> {
@@ -156,32 +307,7 @@ export async function* readLineChunks(input: AsyncIterable<Buffer | string>, max
     overflow = 0;
     if (line) out.push({ line: line.line, text: line.text, ...(line.invalid ? { invalid: line.invalid } : {}) });
   };
-  /** Complete lines, newline-separated, the last without its newline. */
-  const run = (bytes: Buffer) => {
-    const text = decodeUtf8(bytes);
-    const pieces = text === null ? null : text.split('\n');
-    // Three bytes at most per UTF-16 unit: a piece this short cannot be a line too long.
-    if (pieces !== null && pieces.every((p) => p.length * 3 <= MAX_LINE_BYTES)) {
-      for (let i = 0; i < pieces.length; i++) {
-        let t = pieces[i];
-        n++;
-        if (t.charCodeAt(t.length - 1) === 0x0d) t = t.slice(0, -1);
-        // The decoder drops a byte-order mark at the start of the run only; each line may have one.
-        if (i > 0 && t.charCodeAt(0) === 0xfeff) t = t.slice(1);
-        if (t.trim() !== '') out.push({ line: n, text: t });
-      }
-      return;
-    }
-    let start = 0;
-    for (;;) {
-      let end = bytes.indexOf(0x0a, start);
-      if (end === -1) end = bytes.length;
-      keep(bytes.subarray(start, end));
-      finishCarried();
-      if (end === bytes.length) break;
-      start = end + 1;
-    }
-  };
+  const sink: LineSink = (line, text, invalid) => void out.push(invalid ? { line, text, invalid } : { line, text });
   for await (const raw of input) {
     const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
     let start = 0;
@@ -197,7 +323,7 @@ export async function* readLineChunks(input: AsyncIterable<Buffer | string>, max
     }
     const last = chunk.lastIndexOf(0x0a);
     if (last >= start) {
-      run(chunk.subarray(start, last));
+      n += linesOfRun(chunk.subarray(start, last), n + 1, sink);
       start = last + 1;
     }
     if (start < chunk.length) keep(chunk.subarray(start));

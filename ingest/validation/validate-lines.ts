@@ -5,6 +5,7 @@
  * distinct keys) so that coming back from a worker costs a transfer, not a
  * copy of thousands of small strings.
  */
+import { linesOfBlock } from '../lines.ts';
 import { eventKey, fastAcceptor, parseEventLine, serializeEvent, type Catalog, type FieldError } from '../../schemas/index.ts';
 
 export interface LineRejection {
@@ -29,8 +30,19 @@ export interface ValidatedLines {
   rejected: LineRejection[];
 }
 
+/**
+ * A block of raw lines validated: what `validateLines` gives, less the ids and
+ * input indexes (a file import needs neither, and 10,000 ids are 10,000 strings
+ * to copy back from a worker), with lines refused before parsing (not UTF-8,
+ * too long) among the rejections.
+ */
+export interface ValidatedBlock extends Omit<ValidatedLines, 'ids' | 'indexes'> {
+  /** Non-blank lines in the block, valid or not. */
+  lines: number;
+}
+
 /** Valid event i's canonical JSON (a view, not a copy). */
-export function canonicalAt(result: ValidatedLines, i: number): Buffer {
+export function canonicalAt(result: Pick<ValidatedLines, 'canonical' | 'offsets'>, i: number): Buffer {
   return result.canonical.subarray(result.offsets[i], result.offsets[i + 1]);
 }
 
@@ -83,4 +95,21 @@ export function validateLines(texts: string[], lineNumbers: ArrayLike<number>, c
   }
   offsets[canonical.length] = pos;
   return { canonical: bytes, offsets, keys, keyOrgs, keyOf: Uint32Array.from(keyOf), ids, indexes: Uint32Array.from(indexes), rejected };
+}
+
+/** Splits and decodes a block of lines (see `readLineBlocks`) exactly as `readLines` reads them, then validates it. */
+export function validateBlock(bytes: Buffer, firstLine: number, catalog: Catalog): ValidatedBlock {
+  const texts: string[] = [];
+  const numbers: number[] = [];
+  const refused: LineRejection[] = [];
+  linesOfBlock(bytes, firstLine, (line, text, invalid) => {
+    if (invalid) refused.push({ line, errors: [invalid], raw: text });
+    else {
+      texts.push(text);
+      numbers.push(line);
+    }
+  });
+  const { ids: _ids, indexes: _indexes, ...validated } = validateLines(texts, numbers, catalog);
+  if (refused.length > 0) validated.rejected = [...validated.rejected, ...refused].sort((a, b) => a.line - b.line);
+  return { ...validated, lines: texts.length + refused.length };
 }

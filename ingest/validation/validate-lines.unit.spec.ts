@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { realisticEvents } from '../simulator/index.ts';
 import { defaultCatalog, parseEventLine, serializeEvent } from '../../schemas/index.ts';
-import { canonicalAt, validateLines } from './index.ts';
+import { fuzzCases } from '../../test-support/fuzz.ts';
+import { MAX_LINE_BYTES, readLines } from '../lines.ts';
+import { canonicalAt, validateBlock, validateLines } from './index.ts';
+
+async function* once(bytes: Buffer) {
+  yield bytes;
+}
 
 describe('validateLines', () => {
   it('gives, per valid line, the bytes of serializeEvent, with non-ASCII text and lines zod rewrites', () => {
@@ -30,5 +36,51 @@ describe('validateLines', () => {
     assert.equal(result.offsets[result.ids.length], result.canonical.length);
     assert.equal(new Set(result.keys).size, result.keys.length, 'each key listed once');
     assert.deepEqual(result.rejected, [{ line: 15, errors: (parseEventLine(texts[5]) as { errors: unknown }).errors, raw: '{"id":"x"}' }]);
+  });
+
+  it('validates a block of raw lines as readLines and validateLines do, lines refused before parsing among the rejections', async () => {
+    const catalog = defaultCatalog();
+    const parts = [
+      ...fuzzCases(400, 31).map((c) => c.bytes),
+      Buffer.from([0x7b, 0xff, 0x7d]),
+      Buffer.from('z'.repeat(MAX_LINE_BYTES + 1)),
+      Buffer.from('   \r'),
+    ];
+    const body = Buffer.concat(parts.flatMap((b) => [b, Buffer.from('\r\n')]));
+    const lines = [];
+    for await (const { bytes: _bytes, ...line } of readLines(once(body))) lines.push(line);
+    const valid = lines.filter((l) => !l.invalid);
+    const expected = validateLines(
+      valid.map((l) => l.text),
+      valid.map((l) => l.line + 99),
+      catalog,
+    );
+    const block = validateBlock(body, 100, catalog);
+    assert.equal(block.lines, lines.length);
+    assert.equal(block.lines, parts.length - 1);
+    assert.deepEqual(block.canonical, expected.canonical);
+    assert.deepEqual(block.offsets, expected.offsets);
+    assert.deepEqual(block.keys, expected.keys);
+    assert.deepEqual(block.keyOf, expected.keyOf);
+    const refused = lines.filter((l) => l.invalid).map((l) => ({ line: l.line + 99, errors: [l.invalid], raw: l.text }));
+    assert.deepEqual(
+      block.rejected,
+      [...expected.rejected, ...refused].sort((a, b) => a.line - b.line),
+    );
+    assert.deepEqual(
+      refused.slice(-2).map((r) => [r.line, r.errors[0]!.reason]),
+      [
+        [100 + parts.length - 3, 'not valid UTF-8; send events encoded as UTF-8'],
+        [100 + parts.length - 2, `line of ${MAX_LINE_BYTES + 2} bytes is longer than ${MAX_LINE_BYTES} (an event is at most a few KiB); only its first 4096 bytes were kept`],
+      ],
+    );
+    assert.ok(expected.ids.length > 100 && expected.rejected.length > 50 && refused.length > 5);
+  });
+
+  it('gives nothing for an empty block and a blank line for a lone newline', () => {
+    const empty = validateBlock(Buffer.alloc(0), 1, defaultCatalog());
+    assert.deepEqual([empty.lines, empty.canonical.length, [...empty.offsets], empty.rejected], [0, 0, [0], []]);
+    const blank = validateBlock(Buffer.from('\n'), 1, defaultCatalog());
+    assert.deepEqual([blank.lines, blank.rejected], [0, []]);
   });
 });

@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { realisticEvents } from '../simulator/index.ts';
 import { defaultCatalog, serializeEvent } from '../../schemas/index.ts';
-import { adaptiveValidation, canonicalAt, createValidationPool, inlineValidation } from './index.ts';
+import { adaptiveValidation, canonicalAt, createValidationPool, inlineValidation, validateBlock } from './index.ts';
 
 describe('validation pool', () => {
   const texts = [...realisticEvents(3000, 3)].map(serializeEvent);
@@ -40,12 +40,45 @@ describe('validation pool', () => {
     );
   });
 
+  it('validates blocks of raw lines in workers exactly as inline, taking the block memory over', async () => {
+    const body = Buffer.concat([Buffer.from(`${texts.join('\n')}\n`), Buffer.from([0xff, 0x0a])]);
+    const inline = validateBlock(Buffer.from(body), 41, defaultCatalog());
+    const own = Buffer.from(new ArrayBuffer(body.length));
+    own.set(body);
+    const [whole, part] = await Promise.all([pool.validateBlock(own, 41), pool.validateBlock(body.subarray(0, texts[0].length + 1), 41)]);
+    assert.equal(own.buffer.byteLength, 0, 'transferred, not copied');
+    assert.equal(body.length > 0 && body[0], 0x7b, 'a view of shared memory is copied, not detached');
+    assert.ok(Buffer.isBuffer(whole.canonical));
+    assert.deepEqual({ ...whole, canonical: whole.canonical.toString() }, { ...inline, canonical: inline.canonical.toString() });
+    assert.equal(whole.lines, 3001);
+    assert.deepEqual(
+      whole.rejected.map((r) => [r.line, r.errors[0].field]),
+      [
+        [51, 'id'],
+        [2041, 'region'],
+        [3040, '$'],
+        [3041, '$'],
+      ],
+    );
+    assert.equal(whole.rejected[3].errors[0].reason, 'not valid UTF-8; send events encoded as UTF-8');
+    assert.equal(part.lines, 1);
+    assert.equal(canonicalAt(part, 0).toString(), texts[0]);
+  });
+
   it('keeps small chunks on the calling thread and sends large ones to workers', async () => {
     const adaptive = adaptiveValidation(defaultCatalog(), { threshold: 1000, size: 1 });
     const small = await adaptive.validate(texts.slice(0, 10), lines.slice(0, 10));
     const large = await adaptive.validate(texts, lines);
     assert.equal(small.ids.length, 10);
     assert.equal(large.ids.length, 2997);
+    const body = Buffer.from(texts.join('\n'));
+    const smallBlock = Buffer.from(body.subarray(0, 100_000));
+    assert.equal((await adaptive.validateBlock(smallBlock, 1)).lines > 0, true);
+    assert.equal(smallBlock.length, 100_000, 'validated here, not handed to a worker');
+    const largeBlock = Buffer.from(new ArrayBuffer(body.length));
+    largeBlock.set(body);
+    assert.equal((await adaptive.validateBlock(largeBlock, 1)).lines, 3000);
+    assert.equal(largeBlock.buffer.byteLength, 0, 'handed to a worker');
     await adaptive.close();
   });
 });

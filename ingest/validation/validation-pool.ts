@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Catalog } from '../../schemas/index.ts';
-import { validateLines, type ValidatedLines } from './validate-lines.ts';
+import { validateBlock, validateLines, type ValidatedBlock, type ValidatedLines } from './validate-lines.ts';
 
 export interface ValidationPoolOptions {
   /** Worker threads. Default: the machine's cores (at least 1). */
@@ -17,6 +17,12 @@ export interface ValidationPoolOptions {
 
 export interface ValidationPool {
   validate(texts: string[], lines: number[]): Promise<ValidatedLines>;
+  /**
+   * A block of raw lines (see `readLineBlocks`), numbered from `firstLine`. The
+   * block's memory is handed over: a worker gets it by transfer, and the
+   * caller must not use it afterwards.
+   */
+  validateBlock(bytes: Buffer, firstLine: number): Promise<ValidatedBlock>;
   close(): Promise<void>;
 }
 
@@ -26,6 +32,9 @@ export function inlineValidation(catalog: Catalog): ValidationPool {
     async validate(texts, lines) {
       return validateLines(texts, lines, catalog);
     },
+    async validateBlock(bytes, firstLine) {
+      return validateBlock(bytes, firstLine, catalog);
+    },
     async close() {},
   };
 }
@@ -33,7 +42,7 @@ export function inlineValidation(catalog: Catalog): ValidationPool {
 export function createValidationPool(options: ValidationPoolOptions = {}): ValidationPool {
   const size = Math.max(1, options.size ?? availableParallelism());
   const workers: Worker[] = [];
-  const pending = new Map<number, { resolve(v: ValidatedLines): void; reject(e: Error): void }>();
+  const pending = new Map<number, { resolve(v: ValidatedLines | ValidatedBlock): void; reject(e: Error): void }>();
   let nextId = 0;
   let turn = 0;
   let failure: Error | null = null;
@@ -41,7 +50,7 @@ export function createValidationPool(options: ValidationPoolOptions = {}): Valid
 
   for (let i = 0; i < size; i++) {
     const worker = new Worker(new URL('./worker.mjs', import.meta.url), { workerData: { extraOrgsFile: options.extraOrgsFile } });
-    worker.on('message', (m: { id: number; result?: ValidatedLines; error?: string }) => {
+    worker.on('message', (m: { id: number; result?: ValidatedLines | ValidatedBlock; error?: string }) => {
       const p = pending.get(m.id);
       if (!p) return;
       pending.delete(m.id);
@@ -64,19 +73,34 @@ export function createValidationPool(options: ValidationPoolOptions = {}): Valid
     busy.push(0);
   }
 
+  /** Sends a request to the next worker in turn; the result comes back in its own message. */
+  function request<T extends ValidatedLines | ValidatedBlock>(message: object, transfer: ArrayBuffer[]): Promise<T> {
+    if (failure) return Promise.reject(failure);
+    const id = nextId++;
+    const index = turn++ % workers.length;
+    const worker = workers[index];
+    if (busy[index]++ === 0) worker.ref();
+    return new Promise<T>((resolve, reject) => {
+      pending.set(id, { resolve: resolve as (v: ValidatedLines | ValidatedBlock) => void, reject });
+      worker.postMessage({ id, ...message }, transfer);
+    });
+  }
+
   return {
     validate(texts, lines) {
-      if (failure) return Promise.reject(failure);
-      const id = nextId++;
-      const index = turn++ % workers.length;
-      const worker = workers[index];
-      if (busy[index]++ === 0) worker.ref();
-      return new Promise<ValidatedLines>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        const lengths = new Uint32Array(texts.length);
-        for (let i = 0; i < texts.length; i++) lengths[i] = texts[i].length;
-        worker.postMessage({ id, joined: texts.join(''), lengths, lines: Uint32Array.from(lines) }, [lengths.buffer]);
-      });
+      const lengths = new Uint32Array(texts.length);
+      for (let i = 0; i < texts.length; i++) lengths[i] = texts[i].length;
+      return request<ValidatedLines>({ joined: texts.join(''), lengths, lines: Uint32Array.from(lines) }, [lengths.buffer]);
+    },
+    validateBlock(bytes, firstLine) {
+      // Transferring detaches the whole ArrayBuffer, so the block must have one of its own.
+      // (A small Buffer.from would come from Node's shared pool: not its own either.)
+      let own = bytes;
+      if (!(bytes.buffer instanceof ArrayBuffer) || bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) {
+        own = Buffer.from(new ArrayBuffer(bytes.length));
+        own.set(bytes);
+      }
+      return request<ValidatedBlock>({ block: own, firstLine }, [own.buffer as ArrayBuffer]);
     },
     async close() {
       await Promise.all(workers.map((w) => w.terminate()));
@@ -88,15 +112,22 @@ export function createValidationPool(options: ValidationPoolOptions = {}): Valid
  * Inline for small chunks (an HTTP request of a few events pays no thread
  * hop), a worker pool, started on first need, for large ones.
  */
-export function adaptiveValidation(catalog: Catalog, options: ValidationPoolOptions & { threshold?: number } = {}): ValidationPool {
+export function adaptiveValidation(catalog: Catalog, options: ValidationPoolOptions & { threshold?: number; blockThreshold?: number } = {}): ValidationPool {
   const inline = inlineValidation(catalog);
   const threshold = options.threshold ?? 2000;
+  // About `threshold` lines of events of a few hundred bytes.
+  const blockThreshold = options.blockThreshold ?? 512 * 1024;
   let pool: ValidationPool | null = null;
   return {
     validate(texts, lines) {
       if (texts.length < threshold) return inline.validate(texts, lines);
       pool ??= createValidationPool(options);
       return pool.validate(texts, lines);
+    },
+    validateBlock(bytes, firstLine) {
+      if (bytes.length < blockThreshold) return inline.validateBlock(bytes, firstLine);
+      pool ??= createValidationPool(options);
+      return pool.validateBlock(bytes, firstLine);
     },
     async close() {
       await pool?.close();
