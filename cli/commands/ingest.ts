@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FrozenConfig } from '../../config/config.ts';
 import type { IngestResult, InputLine, Rejection } from '../../ingest/accept.ts';
-import { readLineChunks, readLines } from '../../ingest/lines.ts';
+import { readLineBlocks, readLines } from '../../ingest/lines.ts';
 import { runningService } from '../../service/data-dir.ts';
 import { openPipeline } from '../../service/pipeline.ts';
 import { progressReporter, rate } from '../progress.ts';
@@ -107,18 +107,28 @@ export async function ingestFile(config: FrozenConfig, file: string, options: { 
   try {
     // A few chunks in flight: validation of the next overlaps the append of the last.
     const inFlight: Promise<void>[] = [];
-    // Straight to the data directory, lines need no bytes of their own, and are read in blocks.
-    const source: AsyncIterable<InputLine[]> = service ? chunks(input) : readLineChunks(input as AsyncIterable<Buffer>, CHUNK_LINES);
-    for await (const chunk of source) {
-      const work = (service ? postChunk(service.url, chunk as Line[], origin, token) : pipeline!.ingestor.ingestLines(chunk, origin)).then((result) => {
-        summary.lines += chunk.length;
-        summary.accepted += result.accepted;
-        summary.rejected.push(...result.rejected);
-        progress.update(`${summary.lines.toLocaleString('en-US')} lines, ${summary.accepted.toLocaleString('en-US')} accepted, ${summary.rejected.length} rejected, ${rate(summary.lines, progress.elapsedMs())} lines/s`);
-      });
-      inFlight.push(work);
-      // Through the service one request at a time, so the file's order is kept.
-      if (inFlight.length >= (service ? 1 : 4)) await inFlight.shift();
+    const done = (lines: number, result: Pick<IngestResult, 'accepted' | 'rejected'>) => {
+      summary.lines += lines;
+      summary.accepted += result.accepted;
+      summary.rejected.push(...result.rejected);
+      progress.update(`${summary.lines.toLocaleString('en-US')} lines, ${summary.accepted.toLocaleString('en-US')} accepted, ${summary.rejected.length} rejected, ${rate(summary.lines, progress.elapsedMs())} lines/s`);
+    };
+    if (service) {
+      for await (const chunk of chunks(input)) {
+        // Through the service one request at a time, so the file's order is kept.
+        await postChunk(service.url, chunk, origin, token).then((result) => done(chunk.length, result));
+      }
+    } else {
+      // Straight to the data directory, lines go to the validation workers as the bytes they were read as.
+      for await (const block of readLineBlocks(input as AsyncIterable<Buffer>)) {
+        const ingestor = pipeline!.ingestor;
+        inFlight.push(
+          block.bytes
+            ? ingestor.ingestBlock(block.bytes, block.firstLine, origin).then((result) => done(result.lines, result))
+            : ingestor.ingestLines([block.line], origin).then((result) => done(1, result)),
+        );
+        if (inFlight.length >= 4) await inFlight.shift();
+      }
     }
     await Promise.all(inFlight);
     summary.rejected.sort((a, b) => a.line - b.line);
