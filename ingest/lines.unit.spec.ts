@@ -118,7 +118,14 @@ describe('readLineBlocks', () => {
     Buffer.concat([Buffer.from('x'.repeat(MAX_LINE_BYTES)), Buffer.from('\r')]),
     Buffer.from('x'.repeat(MAX_LINE_BYTES + 1)),
     Buffer.from('é'.repeat(MAX_LINE_BYTES / 2 + 1)),
+    Buffer.from('ÿ'.repeat(MAX_LINE_BYTES / 2)),
+    Buffer.from(`${'ÿ'.repeat(MAX_LINE_BYTES / 2)}\r`),
     overlongLine(5).bytes,
+    // Blank once decoded (what trim removes is not all ASCII), and a BOM before non-ASCII text.
+    Buffer.from('\u00a0'),
+    Buffer.from('\u3000\r'),
+    Buffer.concat([bom, Buffer.from('{"é":"ü"}\r')]),
+    Buffer.from('{"x":"\u00a0"}'),
   ];
   const lines = (parts: Buffer[]) => Buffer.concat(parts.flatMap((b) => [b, Buffer.from('\n')]));
   const body = lines([...cases, ...odd, ...cases.slice(0, 50)]);
@@ -172,6 +179,17 @@ describe('readLineBlocks', () => {
     ]);
     assert.equal(linesOfBlock(Buffer.alloc(0), 7, () => assert.fail('no line')), 0);
     assert.equal(linesOfBlock(Buffer.from('\n'), 7, () => assert.fail('a blank line')), 1);
+  });
+
+  it('decodes as UTF-8 only the lines of a block that are not ASCII', () => {
+    const got: unknown[] = [];
+    const count = linesOfBlock(Buffer.from('{"a":1}\r\n\uFEFF{"é":1}\r\n\u00a0\n{"b":"ü"}\n'), 10, (line, text, invalid) => got.push([line, text, invalid]));
+    assert.equal(count, 4);
+    assert.deepEqual(got, [
+      [10, '{"a":1}', undefined],
+      [11, '{"é":1}', undefined],
+      [13, '{"b":"ü"}', undefined],
+    ]);
   });
 
   it('yields a line too long that runs past a chunk on its own, between the blocks around it', async () => {
