@@ -394,6 +394,45 @@ describe('embedded event log', () => {
     }
   });
 
+  it('stores every batch intact when batches of a partition, large and small, follow each other (write memory is reused)', async () => {
+    const dir = freshDir();
+    const { log } = await openLog({ dir, topic: 'sizes', partitions: 1 });
+    const value = (batch: number, i: number, size: number) => `${batch}.${i}.`.padEnd(size, String.fromCharCode(97 + ((batch + i) % 26)));
+    // Above, below and above again the memory a partition keeps (8 MiB), then small batches over the start of the large ones.
+    const batches = [
+      [3, 3 * 1024 * 1024],
+      [40, 100_000],
+      [2, 5 * 1024 * 1024],
+      [5, 10],
+      [1, 1],
+    ] as const;
+    const expected: string[] = [];
+    try {
+      for (const [b, [count, size]] of batches.entries()) {
+        const values = Array.from({ length: count }, (_, i) => value(b, i, size));
+        await log.append(values.map((v) => ({ key: 'k', value: v, headers: Object.freeze({ b: String(b) }) })));
+        expected.push(...values);
+      }
+    } finally {
+      await log.close();
+    }
+    const { log: reopened } = await openLog({ dir, topic: 'sizes', partitions: 1 });
+    try {
+      const stored = await readPartition(reopened, 0);
+      assert.equal(stored.length, 51);
+      assert.deepEqual(
+        stored.map((r) => r.value.toString()),
+        expected,
+      );
+      assert.deepEqual(
+        stored.map((r) => r.headers.b),
+        batches.flatMap(([count], b) => Array.from({ length: count }, () => String(b))),
+      );
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it('shares one write and one fdatasync among appends queued while a sync runs (group commit)', async () => {
     const handle = await open(join(root, 'probe'), 'w');
     const proto = Object.getPrototypeOf(handle) as { datasync(): Promise<void>; write(...args: unknown[]): Promise<unknown> };

@@ -93,6 +93,9 @@ async function readFully(handle: FileHandle, buf: Buffer, length: number, positi
   return got;
 }
 
+/** The most write memory a partition keeps between batches; larger batches get memory of their own. */
+const SCRATCH_MAX_BYTES = 8 * 1024 * 1024;
+
 async function writeAll(handle: FileHandle, buf: Buffer, position: number): Promise<void> {
   let done = 0;
   while (done < buf.length) {
@@ -185,6 +188,12 @@ export class Partition {
   private lastTimestamp = 0;
   private queue: PendingAppend[] = [];
   private draining: Promise<void> | null = null;
+  /**
+   * Frames are written into memory reused from one batch to the next (batches
+   * of a partition are written one at a time): a fresh multi-megabyte buffer
+   * per batch costs page faults on every page it is filled with.
+   */
+  private scratch: Buffer | null = null;
   /** Set when the file's state is unknown after an I/O error; appends fail until reopened. */
   private failure: Error | null = null;
 
@@ -340,6 +349,12 @@ export class Partition {
     }
   }
 
+  private writeBuffer(bytes: number): Buffer {
+    if (bytes > SCRATCH_MAX_BYTES) return Buffer.allocUnsafeSlow(bytes);
+    if (this.scratch === null || this.scratch.length < bytes) this.scratch = Buffer.allocUnsafeSlow(Math.min(SCRATCH_MAX_BYTES, Math.max(bytes, 2 * (this.scratch?.length ?? 0))));
+    return this.scratch.subarray(0, bytes);
+  }
+
   private async writeBatch(records: PreparedRecord[]): Promise<number> {
     if (this.failure) throw this.failure;
     // Timestamps never go back within a partition, even if the clock does:
@@ -376,7 +391,7 @@ export class Partition {
           step = 'write';
           continue;
         }
-        const buf = Buffer.allocUnsafe(bytes);
+        const buf = this.writeBuffer(bytes);
         const seg = this.active;
         const index = seg.index!;
         let at = 0;
