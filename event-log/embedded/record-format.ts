@@ -111,11 +111,6 @@ export function prepareRecord(key: string, value: Buffer | string, headers: Reco
   return { keyPart, headerPart, value, valueBytes, size };
 }
 
-function writeU64(buf: Buffer, pos: number, n: number) {
-  buf.writeUInt32LE(n % TWO_32, pos);
-  buf.writeUInt32LE(Math.floor(n / TWO_32), pos + 4);
-}
-
 function readU64(buf: Buffer, pos: number): number {
   const high = buf.readUInt32LE(pos + 4);
   return high > MAX_HIGH_WORD ? -1 : high * TWO_32 + buf.readUInt32LE(pos);
@@ -126,24 +121,40 @@ export function writeFrame(buf: Buffer, pos: number, record: PreparedRecord, off
   const bodyStart = pos + FRAME_HEADER_BYTES;
   let p = bodyStart;
   buf[p++] = RECORD_VERSION;
-  writeU64(buf, p, offset);
-  writeU64(buf, p + 8, timestamp);
-  p += 16;
-  // TypedArray.set: for values of a few hundred bytes, cheaper than Buffer#copy's argument handling.
-  buf.set(record.keyPart, p);
-  p += record.keyPart.length;
-  buf.set(record.headerPart, p);
-  p += record.headerPart.length;
-  buf.writeUInt32LE(record.valueBytes, p);
-  p += 4;
-  if (typeof record.value === 'string') p += buf.write(record.value, p, record.valueBytes, 'utf8');
+  p = putU64(buf, p, offset);
+  p = putU64(buf, p, timestamp);
+  const keyPart = record.keyPart;
+  buf.set(keyPart, p);
+  p += keyPart.length;
+  const headerPart = record.headerPart;
+  buf.set(headerPart, p);
+  p += headerPart.length;
+  const valueBytes = record.valueBytes;
+  p = putU32(buf, p, valueBytes);
+  const value = record.value;
+  if (typeof value === 'string') p += buf.write(value, p, valueBytes, 'utf8');
   else {
-    buf.set(record.value, p);
-    p += record.valueBytes;
+    // TypedArray.set: for values of a few hundred bytes, cheaper than Buffer#copy's argument handling.
+    buf.set(value, p);
+    p += valueBytes;
   }
-  buf.writeUInt32LE(p - bodyStart, pos);
-  buf.writeUInt32LE(crc32(buf.subarray(bodyStart, p)), pos + 4);
+  putU32(buf, pos, p - bodyStart);
+  putU32(buf, pos + 4, crc32(buf.subarray(bodyStart, p)));
   return p;
+}
+
+// Plain byte stores: Buffer#writeUInt32LE checks its arguments on every call.
+function putU32(buf: Buffer, p: number, n: number): number {
+  buf[p] = n;
+  buf[p + 1] = n >>> 8;
+  buf[p + 2] = n >>> 16;
+  buf[p + 3] = n >>> 24;
+  return p + 4;
+}
+
+function putU64(buf: Buffer, p: number, n: number): number {
+  putU32(buf, p, n % TWO_32);
+  return putU32(buf, p + 4, Math.floor(n / TWO_32));
 }
 
 export const FRAME_OK = 0;
