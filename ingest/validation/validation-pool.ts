@@ -49,7 +49,12 @@ export function createValidationPool(options: ValidationPoolOptions = {}): Valid
   const busy: number[] = [];
 
   for (let i = 0; i < size; i++) {
-    const worker = new Worker(new URL('./worker.mjs', import.meta.url), { workerData: { extraOrgsFile: options.extraOrgsFile } });
+    const worker = new Worker(new URL('./worker.mjs', import.meta.url), {
+      workerData: { extraOrgsFile: options.extraOrgsFile },
+      // A worker's objects live for one block: a small young generation collects
+      // them as often, at no measurable cost, and keeps ~50 MB less per worker resident.
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+    });
     worker.on('message', (m: { id: number; result?: ValidatedLines | ValidatedBlock; error?: string }) => {
       const p = pending.get(m.id);
       if (!p) return;
