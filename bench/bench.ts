@@ -45,6 +45,8 @@ async function generate() {
 
 function stage(name: string, dataDir: string): Record<string, any> {
   log(`  ${name} …`);
+  // The previous stage's writes go to disk first, so their writeback does not fall on this one.
+  spawnSync('sync');
   const r = spawnSync(process.execPath, ['--import', 'tsx', new URL('./stage.ts', import.meta.url).pathname, name, dataDir, file], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
