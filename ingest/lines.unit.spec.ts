@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { fuzzCases, overlongLine } from '../test-support/fuzz.ts';
 import { prng } from '../test-support/safety.ts';
 import type { InputLine } from './accept.ts';
-import { decodeUtf8, linesOfBlock, MAX_LINE_BYTES, readLineBlocks, readLineChunks, readLines, type LineBlock } from './lines.ts';
+import { decodeUtf8, linesOfBlock, MAX_LINE_BYTES, readLineBlocks, readLines, type LineBlock } from './lines.ts';
 
 async function* chunked(body: Buffer, rng: () => number, maxChunk: number) {
   for (let p = 0; p < body.length; ) {
@@ -23,63 +23,6 @@ async function viaReadLines(body: Buffer, rng: () => number, maxChunk: number): 
   for await (const { bytes: _bytes, ...line } of readLines(chunked(body, rng, maxChunk))) out.push(line);
   return out;
 }
-
-async function viaChunks(body: Buffer, rng: () => number, maxChunk: number, maxLines: number): Promise<InputLine[][]> {
-  const out: InputLine[][] = [];
-  for await (const chunk of readLineChunks(chunked(body, rng, maxChunk), maxLines)) out.push(chunk);
-  return out;
-}
-
-describe('readLineChunks', () => {
-  const bom = Buffer.from([0xef, 0xbb, 0xbf]);
-  const cases = fuzzCases(600, 21).map((c) => c.bytes);
-  const odd = [
-    Buffer.alloc(0),
-    Buffer.from('\r'),
-    Buffer.from('   '),
-    bom,
-    Buffer.concat([bom, Buffer.from('\r')]),
-    Buffer.concat([bom, bom, Buffer.from('{"a":1}')]),
-    Buffer.from('{"x":"é"}\r'),
-    Buffer.from([0xe4, 0xb8]),
-    Buffer.from('x'.repeat(MAX_LINE_BYTES)),
-    Buffer.concat([Buffer.from('x'.repeat(MAX_LINE_BYTES)), Buffer.from('\r')]),
-    Buffer.from('x'.repeat(MAX_LINE_BYTES + 1)),
-    Buffer.from('é'.repeat(MAX_LINE_BYTES / 2 + 1)),
-    overlongLine(4).bytes,
-  ];
-  const lines = (parts: Buffer[]) => Buffer.concat(parts.flatMap((b) => [b, Buffer.from('\n')]));
-  const body = lines([...cases, ...odd, ...cases.slice(0, 50)]);
-  // Tiny chunks over megabyte lines take long and show nothing more.
-  const small = lines([...cases, ...odd.filter((b) => b.length < 1000)]);
-
-  for (const [maxChunk, seed] of [
-    [7, 1],
-    [300, 2],
-    [64 * 1024, 3],
-    [3 * 1024 * 1024, 4],
-  ]) {
-    it(`gives readLines' lines in chunks of up to ${maxChunk} bytes`, async () => {
-      const input = maxChunk < 1000 ? small : body;
-      const expected = await viaReadLines(input, prng(seed), maxChunk);
-      const chunks = await viaChunks(input, prng(seed), maxChunk, 97);
-      assert.ok(chunks.every((c) => c.length > 0 && c.length <= 97));
-      assert.deepEqual(chunks.flat(), expected);
-      assert.ok(expected.some((l) => l.invalid?.reason.startsWith('not valid UTF-8')));
-      if (input === body) assert.ok(expected.some((l) => l.invalid?.reason.startsWith('line of')));
-    });
-  }
-
-  it('numbers a last line without a newline, and skips blank ones', async () => {
-    const text = Buffer.from('{"a":1}\r\n\n  \r\n\uFEFF{"b":2}\n{"c":3}');
-    const [chunk] = await viaChunks(text, prng(1), 1000, 10);
-    assert.deepEqual(chunk, [
-      { line: 1, text: '{"a":1}' },
-      { line: 4, text: '{"b":2}' },
-      { line: 5, text: '{"c":3}' },
-    ]);
-  });
-});
 
 async function viaBlocks(body: Buffer, rng: () => number, maxChunk: number, blockBytes: number): Promise<LineBlock[]> {
   const out: LineBlock[] = [];
