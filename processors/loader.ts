@@ -67,7 +67,7 @@ export interface LoaderOptions {
   deadLetter?(items: { record: LogRecord; errors: FieldError[] }[]): Promise<void>;
   /** Most records per insert; a member's batch is a quarter of it with the default 8 members, so half the members fill an insert while the other half read the next. Default 200,000. */
   batchRecords?: number;
-  /** Group members this loader runs in its process; their batches go in together. Default 8. */
+  /** Group members this loader runs in its process; their batches go in together. Default 8 on the embedded log, 4 on Kafka. */
   concurrency?: number;
   /** How long a batch waits for other members' batches to share its insert when no insert is running, ms. Default 50. */
   lingerMs?: number;
@@ -229,7 +229,10 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
 
   type Outcome = { refused: { record: LogRecord; reason: string }[]; dropped: Set<string> };
   type Submission = { partition: number; pack: RowPack; resolve(outcome: Outcome): void; reject(error: unknown): void };
-  const memberCount = Math.max(1, options.concurrency ?? 8);
+  // Members of the embedded log's groups live in this process and cost nothing;
+  // a Kafka member is a client with its own connections that joins every
+  // rebalance of the group, so fewer of them.
+  const memberCount = Math.max(1, options.concurrency ?? (options.log.kind === 'embedded' ? 8 : 4));
   const insertRows = options.batchRecords ?? 200_000;
   const lingerMs = options.lingerMs ?? 50;
   // Half the members fill an insert; the other half read and stage the next one meanwhile.
