@@ -16,6 +16,11 @@ const batch = process.env.CONTINUITY_BENCH_BATCH;
 const config = loadConfig({ dataDir, ...(batch ? { processor: { batchRecords: Number(batch) } } : {}) }, {});
 const out: Record<string, unknown> = { stage };
 
+/** The process's peak resident memory so far, MiB: taken when a stage's timed work ends, before its totals are checked. */
+function peakRssMb(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
 async function totals(warehouse: Warehouse, table: string) {
   const [row] = await warehouse.rows<{ n: string; q: string; ids: string }>(`SELECT count() AS n, sum(quantity) AS q, uniqExact(id) AS ids FROM ${table}`);
   return { rows: Number(row.n), quantity: Number(row.q), ids: Number(row.ids) };
@@ -26,6 +31,7 @@ if (stage === 'ingest') {
   const t0 = performance.now();
   out.accepted = await ingestLines(pipeline.ingestor, file);
   out.ms = performance.now() - t0;
+  out.peak_rss_mb = peakRssMb();
   await pipeline.close();
 } else if (stage === 'process') {
   const pipeline = await openPipeline(config, { purpose: 'bench process' });
@@ -33,6 +39,7 @@ if (stage === 'ingest') {
   const processors = await pipeline.startProcessors();
   await processors.untilIdle();
   out.ms = performance.now() - t0;
+  out.peak_rss_mb = peakRssMb();
   out.totals = await totals(pipeline.warehouse, 'events');
   await pipeline.close();
 } else if (stage === 'e2e') {
@@ -44,6 +51,7 @@ if (stage === 'ingest') {
   out.accepted = await ingestLines(pipeline.ingestor, file);
   await processors.untilIdle();
   out.ms = performance.now() - t0;
+  out.peak_rss_mb = peakRssMb();
   out.totals = await totals(pipeline.warehouse, 'events');
   await pipeline.close();
 } else if (stage === 'replay') {
@@ -53,6 +61,7 @@ if (stage === 'ingest') {
   const t0 = performance.now();
   await startReplay({ log: pipeline.log, deadLetters: pipeline.deadLetters, warehouse: pipeline.warehouse, catalog: pipeline.catalog });
   out.ms = performance.now() - t0;
+  out.peak_rss_mb = peakRssMb();
   out.totals = await totals(pipeline.warehouse, 'events');
   await pipeline.close();
 } else if (stage === 'limit') {
@@ -72,13 +81,15 @@ if (stage === 'ingest') {
     { file: resolve(file) },
   );
   out.ms = performance.now() - t0;
+  out.peak_rss_mb = peakRssMb();
   out.totals = await totals(warehouse, 'events_limit');
   await warehouse.command('DROP TABLE events_limit');
   await warehouse.close();
 } else {
   throw new Error(`unknown stage ${stage}`);
 }
-out.peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
+// The totals check's own memory (an exact distinct count of every id) is the harness's, not the pipeline's.
+out.check_rss_mb = peakRssMb();
 const cpu = process.cpuUsage();
 out.cpu_s = Number(((cpu.user + cpu.system) / 1e6).toFixed(2));
 console.log(JSON.stringify(out));
