@@ -192,3 +192,16 @@ export function loadCatalog(options: { extraOrgsFile?: string } = {}): Catalog {
   if (clashes.length > 0) throw configError(origin, clashes.join('; '));
   return buildCatalog([...orgs, ...extra], regions, origin);
 }
+
+/** `build` run once per catalog, its result kept as long as the catalog lives. */
+export function perCatalog<T>(build: (catalog: Catalog) => T): (catalog: Catalog) => T {
+  const built = new WeakMap<Catalog, T>();
+  return (catalog) => {
+    let value = built.get(catalog);
+    if (value === undefined) {
+      value = build(catalog);
+      built.set(catalog, value);
+    }
+    return value;
+  };
+}

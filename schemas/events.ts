@@ -10,7 +10,7 @@
  * Money fields on an event with quantity > 1 are totals over the quantity.
  */
 import { z } from 'zod';
-import { type Catalog, SERVICES } from './catalog.ts';
+import { type Catalog, perCatalog, SERVICES } from './catalog.ts';
 import { listed, oneOf, reason, shown } from './reasons.ts';
 import { CUSTOMER_REF_PATTERN, customerRefProblem, describeCustomerRef } from './customer-ref.ts';
 import { checkDate, checkDateTime, DATE_PATTERN, DATE_TIME_PATTERN, MAX_YEAR, MIN_YEAR } from './time.ts';
@@ -367,14 +367,5 @@ export function buildEventSchemas(catalog: Catalog, options: { forJsonSchema?: b
   };
 }
 
-const cache = new WeakMap<Catalog, EventSchemas>();
-
 /** The schemas of a catalog, built on first use and kept as long as the catalog lives. */
-export function schemasFor(catalog: Catalog): EventSchemas {
-  let schemas = cache.get(catalog);
-  if (schemas === undefined) {
-    schemas = buildEventSchemas(catalog);
-    cache.set(catalog, schemas);
-  }
-  return schemas;
-}
+export const schemasFor: (catalog: Catalog) => EventSchemas = perCatalog(buildEventSchemas);

@@ -17,7 +17,7 @@
  * `fast-accept.unit.spec.ts` holds it to zod's answer over every corpus.
  */
 import type { z } from 'zod';
-import type { Catalog } from './catalog.ts';
+import { perCatalog, type Catalog } from './catalog.ts';
 import { customerRefProblem } from './customer-ref.ts';
 import { ENVELOPE_FIELDS, EVENT_TYPES, isEventId, latestSchemaVersion, schemasFor } from './events.ts';
 import { checkDateTime } from './time.ts';
@@ -205,17 +205,8 @@ const COLON = 0x3a;
 const OPEN = 0x7b;
 const CLOSE = 0x7d;
 
-const cache = new WeakMap<Catalog, FastAcceptor>();
-
 /** The shortcut for one catalog (built once per catalog). */
-export function fastAcceptor(catalog: Catalog): FastAcceptor {
-  let acceptor = cache.get(catalog);
-  if (acceptor === undefined) {
-    acceptor = buildFastAcceptor(catalog);
-    cache.set(catalog, acceptor);
-  }
-  return acceptor;
-}
+export const fastAcceptor: (catalog: Catalog) => FastAcceptor = perCatalog(buildFastAcceptor);
 
 function buildFastAcceptor(catalog: Catalog): FastAcceptor {
   const schemas = schemasFor(catalog);
