@@ -87,8 +87,9 @@ export interface SubscribeOptions {
   maxBatchRecords?: number;
   /** With `maxBatchWaitMs`: a batch smaller than this waits up to that long
    * for more records (Kafka's fetch.min.bytes / fetch.max.wait.ms), so a
-   * consumer at the head of a busy log takes fewer, larger batches (the
-   * embedded log; Kafka consumers batch by their fetch settings). Default 1. */
+   * consumer at the head of a busy log takes fewer, larger batches; a log
+   * nobody appended to for as long is not waited on (the embedded log; Kafka
+   * consumers batch by their fetch settings). Default 1. */
   minBatchRecords?: number;
   /** Longest wait for `minBatchRecords`, ms. Default 0 (deliver at once). */
   maxBatchWaitMs?: number;

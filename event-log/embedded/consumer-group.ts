@@ -23,6 +23,8 @@ export interface GroupHost {
   startOffset(partition: number): number;
   endOffset(partition: number): number;
   read(partition: number, offset: number, maxRecords: number): Promise<StoredFrames>;
+  /** When records were last appended to the log (ms since the epoch). */
+  lastAppendAt(): number;
   /** Resolves on the next durable append to any partition, or after `ms`. */
   waitForAppend(ms: number, wake: (resume: () => void) => void): Promise<void>;
   warn(message: string): void;
@@ -256,7 +258,8 @@ export class GroupMember implements Subscription {
 
   /**
    * How long to wait for more records before delivering (fetch.min / max
-   * wait): 0 once some owned partition holds minBatchRecords or the wait is over.
+   * wait): 0 once some owned partition holds minBatchRecords, the wait is
+   * over, or nothing was appended for as long as the wait.
    */
   private holdBack(): number {
     const min = this.options.minBatchRecords ?? 1;
@@ -265,7 +268,8 @@ export class GroupMember implements Subscription {
     let most = 0;
     for (const p of this.owned) if (!this.revoking.has(p)) most = Math.max(most, this.host.endOffset(p) - this.positions.get(p)!);
     const now = Date.now();
-    if (most >= min) {
+    // A log nobody is appending to has all it will have: waiting gains nothing (a catch-up's tail).
+    if (most >= min || now - this.host.lastAppendAt() > maxWait) {
       this.holdingSince = -1;
       return 0;
     }

@@ -630,6 +630,23 @@ describe('embedded event log', () => {
     }
   });
 
+  it('does not hold a small batch back on a log nobody is appending to (a catch-up reads its tail at once)', async () => {
+    const { log } = await openLog({ dir: freshDir(), topic: 'quiet', partitions: 1, pollIntervalMs: 20 });
+    try {
+      await log.append(Array.from({ length: 7 }, () => ({ key: 'k', value: 'v' })));
+      await new Promise((r) => setTimeout(r, 600));
+      const sizes: number[] = [];
+      const started = Date.now();
+      const sub = await log.subscribe({ groupId: 'g', maxBatchRecords: 1_000, minBatchRecords: 100, maxBatchWaitMs: 500, eachBatch: async (b) => void sizes.push(b.records.length) });
+      while (sizes.length === 0 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 5));
+      assert.deepEqual(sizes, [7]);
+      assert.ok(Date.now() - started < 400, `delivered after ${Date.now() - started} ms, not after waiting 500 ms for more`);
+      await sub.stop();
+    } finally {
+      await log.close();
+    }
+  });
+
   it('wakes a caught-up member on append rather than at the next poll', async () => {
     const { log } = await openLog({ dir: freshDir(), topic: 'wake', partitions: 1, pollIntervalMs: 60_000 });
     try {

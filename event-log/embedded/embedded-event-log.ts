@@ -61,6 +61,8 @@ class EmbeddedEventLog implements EventLog {
   private closing: Promise<void> | null = null;
   private readonly groups = new Map<string, ConsumerGroup>();
   private readonly appendWaiters = new Set<() => void>();
+  /** When records were last appended (ms): a consumer waits for more only while they are coming. */
+  private lastAppendAt = -Infinity;
   private readonly appendsInFlight = new Set<Promise<unknown>>();
 
   constructor(options: EmbeddedEventLogOptions) {
@@ -158,6 +160,7 @@ class EmbeddedEventLog implements EventLog {
   }
 
   private notifyAppended() {
+    this.lastAppendAt = Date.now();
     for (const resume of [...this.appendWaiters]) resume();
   }
 
@@ -246,6 +249,7 @@ class EmbeddedEventLog implements EventLog {
       startOffset: (p) => opened.partitions[p].startOffset,
       endOffset: (p) => opened.partitions[p].visibleEnd,
       read: (p, offset, max) => opened.partitions[p].readFrames(offset, max),
+      lastAppendAt: () => this.lastAppendAt,
       waitForAppend: (ms, wake) =>
         new Promise<void>((resolve) => {
           const resume = () => {
