@@ -50,14 +50,6 @@ function writeDigits(buf: Buffer, at: number, n: number): number {
   return at + digits;
 }
 
-/**
- * `,"ingested_at":"…","log_partition":…,"log_offset":…}`: a record's log
- * coordinates, to end the JSON object of its event (ASCII).
- */
-export function coordinatesSuffix(record: Coordinates): string {
-  return `${coordinatesHead(record).toString('latin1')}${record.offset}}`;
-}
-
 export class RowPack {
   private body: Buffer;
   private size = 0;

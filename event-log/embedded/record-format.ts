@@ -245,7 +245,37 @@ export function newHeaderCache(): HeaderCache {
   return { bytes: null, headers: Object.freeze({}) };
 }
 
-const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+export const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** A u32 (little-endian) of a checked frame, read without Buffer's bounds checks. */
+export function u32(buf: Buffer, p: number): number {
+  return (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16)) + buf[p + 3] * 0x1000000;
+}
+
+function sameBytes(a: Buffer, b: Buffer, start: number, end: number): boolean {
+  if (a.length !== end - start) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[start + i]) return false;
+  return true;
+}
+
+/**
+ * Reads the `count` headers of a checked frame at `start` into `cache.headers`
+ * (the cached object when the bytes are the previous frame's); returns where
+ * they end. Lengths are read by hand: the frame was checked, and Buffer's
+ * bounds-checked readers cost more than the rest of a read loop.
+ */
+export function readHeaders(buf: Buffer, start: number, count: number, cache: HeaderCache): number {
+  let p = start;
+  for (let h = 0; h < count; h++) {
+    p += 2 + (buf[p] | (buf[p + 1] << 8));
+    p += 4 + u32(buf, p);
+  }
+  if (cache.bytes === null || !sameBytes(cache.bytes, buf, start, p)) {
+    cache.headers = Object.freeze(decodeHeaders(buf, start, count));
+    cache.bytes = Buffer.from(buf.subarray(start, p));
+  }
+  return p;
+}
 
 /**
  * Decodes a frame `checkFrame` accepted. The value is a view into `buf`, not a
@@ -263,18 +293,8 @@ export function decodeFrame(buf: Buffer, pos: number, partition: number, info: F
   p += 2;
   let headers = NO_HEADERS;
   if (headerCount > 0) {
-    const start = p;
-    for (let h = 0; h < headerCount; h++) {
-      p += 2 + buf.readUInt16LE(p);
-      p += 4 + buf.readUInt32LE(p);
-    }
-    const cached = cache.bytes;
-    if (cached !== null && cached.length === p - start && buf.compare(cached, 0, cached.length, start, p) === 0) headers = cache.headers;
-    else {
-      headers = Object.freeze(decodeHeaders(buf, start, headerCount));
-      cache.bytes = Buffer.from(buf.subarray(start, p));
-      cache.headers = headers;
-    }
+    p = readHeaders(buf, p, headerCount, cache);
+    headers = cache.headers;
   }
   const valueLength = buf.readUInt32LE(p);
   p += 4;

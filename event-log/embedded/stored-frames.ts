@@ -5,7 +5,7 @@
  * million records a second without an object per record.
  */
 import type { LogRecord, ValueVisitor } from '../event-log.ts';
-import { decodeFrame, FRAME_HEADER_BYTES, newFrameInfo, newHeaderCache, type FrameInfo, type HeaderCache } from './record-format.ts';
+import { decodeFrame, FRAME_HEADER_BYTES, newFrameInfo, newHeaderCache, NO_HEADERS, readHeaders, u32, type FrameInfo, type HeaderCache } from './record-format.ts';
 
 export class StoredFrames {
   private readonly chunks: Buffer[] = [];
@@ -70,34 +70,14 @@ export class StoredFrames {
       p += 4 + u32(buf, p);
       const headerCount = buf[p] | (buf[p + 1] << 8);
       p += 2;
-      let headers = cache.headers;
+      let headers = NO_HEADERS;
       if (headerCount > 0) {
-        const start = p;
-        for (let h = 0; h < headerCount; h++) {
-          p += 2 + (buf[p] | (buf[p + 1] << 8));
-          p += 4 + u32(buf, p);
-        }
-        const cached = cache.bytes;
-        if (cached === null || !sameBytes(cached, buf, start, p)) {
-          // Decoded the way records are, so both views agree on every header.
-          headers = decodeFrame(buf, this.positions[i], this.partition, { size: 0, offset: 0, timestamp: 0, reason: '' }, cache).headers;
-        } else headers = cache.headers;
-      } else headers = NO_HEADERS;
+        p = readHeaders(buf, p, headerCount, cache);
+        headers = cache.headers;
+      }
       const valueLength = u32(buf, p);
       p += 4;
       visit(buf, p, p + valueLength, i, this.offsets[i], this.timestamps[i], headers);
     }
   }
-}
-
-const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
-
-function u32(buf: Buffer, p: number): number {
-  return (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16)) + buf[p + 3] * 0x1000000;
-}
-
-function sameBytes(a: Buffer, b: Buffer, start: number, end: number): boolean {
-  if (a.length !== end - start) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[start + i]) return false;
-  return true;
 }
