@@ -1,4 +1,4 @@
-import { ContinuityError } from '../../errors/registry.ts';
+import { optionChecks, type OptionChecks } from '../options.ts';
 
 export interface EmbeddedEventLogOptions {
   /** The log's own directory, e.g. `<dataDir>/log`; each topic is a folder in it. Required. */
@@ -50,33 +50,23 @@ export interface ResolvedEmbeddedEventLogOptions {
   onWarning: (message: string) => void;
 }
 
-const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 // Index positions are u32-sized offsets within one segment.
 const MAX_SEGMENT_BYTES = 2 ** 31;
-
-function invalid(field: string, reason: string): never {
-  throw new ContinuityError('CONT_ERR_CONFIG_INVALID', `embedded event log: ${field} ${reason}`, { details: { field } });
-}
-
-function integerIn(field: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) invalid(field, `must be an integer from ${min} to ${max}, got ${value}`);
-  return value;
-}
+const check: OptionChecks = optionChecks('embedded event log');
 
 export function resolveEmbeddedEventLogOptions(options: EmbeddedEventLogOptions): ResolvedEmbeddedEventLogOptions {
-  if (typeof options?.dir !== 'string' || options.dir.length === 0) invalid('dir', 'is required (the log directory, e.g. <data-dir>/log)');
+  if (typeof options?.dir !== 'string' || options.dir.length === 0) check.invalid('dir', 'is required (the log directory, e.g. <data-dir>/log)');
   const d = embeddedEventLogDefaults;
-  const topic = options.topic ?? d.topic;
-  if (!TOPIC_NAME.test(topic) || topic === '.' || topic === '..') invalid('topic', `must match ${TOPIC_NAME} and not be "." or "..", got ${JSON.stringify(topic)}`);
+  const topic = check.topicName(options.topic ?? d.topic);
   return {
     dir: options.dir,
     topic,
-    partitions: integerIn('partitions', options.partitions ?? d.partitions, 1, 4096),
+    partitions: check.integerIn('partitions', options.partitions ?? d.partitions, 1, 4096),
     partitionsGiven: options.partitions !== undefined,
-    segmentBytes: integerIn('segmentBytes', options.segmentBytes ?? d.segmentBytes, 1024, MAX_SEGMENT_BYTES),
+    segmentBytes: check.integerIn('segmentBytes', options.segmentBytes ?? d.segmentBytes, 1024, MAX_SEGMENT_BYTES),
     fsync: options.fsync ?? d.fsync,
-    pollIntervalMs: integerIn('pollIntervalMs', options.pollIntervalMs ?? d.pollIntervalMs, 1, 60_000),
-    indexIntervalBytes: integerIn('indexIntervalBytes', options.indexIntervalBytes ?? d.indexIntervalBytes, 64, 64 * 1024 * 1024),
+    pollIntervalMs: check.integerIn('pollIntervalMs', options.pollIntervalMs ?? d.pollIntervalMs, 1, 60_000),
+    indexIntervalBytes: check.integerIn('indexIntervalBytes', options.indexIntervalBytes ?? d.indexIntervalBytes, 64, 64 * 1024 * 1024),
     onWarning: options.onWarning ?? ((message) => process.stderr.write(`continuity: ${message}\n`)),
   };
 }

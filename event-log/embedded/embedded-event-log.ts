@@ -34,6 +34,7 @@ import { GroupOffsetStore } from './group-offsets.ts';
 import { acquireLock, type LogLock } from './lock.ts';
 import { Partition } from './partition.ts';
 import { prepareRecord, type PreparedRecord } from './record-format.ts';
+import { OpenOnce } from '../open-once.ts';
 
 const FORMAT_VERSION = 1;
 
@@ -57,7 +58,7 @@ class EmbeddedEventLog implements EventLog {
   readonly topic: string;
   private readonly o: ResolvedEmbeddedEventLogOptions;
   private readonly topicDir: string;
-  private opening: Promise<Opened> | null = null;
+  private readonly opened = new OpenOnce(() => this.open(), () => this.name);
   private closing: Promise<void> | null = null;
   private readonly groups = new Map<string, ConsumerGroup>();
   private readonly appendWaiters = new Set<() => void>();
@@ -81,12 +82,7 @@ class EmbeddedEventLog implements EventLog {
 
   /** Every operation opens the log on first use; `init()` only does it eagerly. */
   private ready(): Promise<Opened> {
-    if (this.closing) return Promise.reject(new Error(`${this.name} is closed`));
-    if (!this.opening) {
-      this.opening = this.open();
-      this.opening.catch(() => (this.opening = null));
-    }
-    return this.opening;
+    return this.opened.get();
   }
 
   private async open(): Promise<Opened> {
@@ -335,7 +331,7 @@ class EmbeddedEventLog implements EventLog {
   }
 
   private async shutdown(): Promise<void> {
-    const opened = this.opening ? await this.opening.catch(() => null) : null;
+    const opened = await this.opened.close();
     if (!opened) return;
     await Promise.all([...this.groups.values()].flatMap((g) => g.members.map((m) => m.stop())));
     await Promise.allSettled([...this.appendsInFlight]);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { ContinuityError } from '../../errors/registry.ts';
+import { optionChecks, TOPIC_NAME, type OptionChecks } from '../options.ts';
 
 export type KafkaSaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
@@ -103,60 +103,50 @@ export interface ResolvedKafkaEventLogOptions {
   onWarning: (message: string) => void;
 }
 
-const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 const BROKER = /^[^\s:,]+:\d{1,5}$/;
-
-function invalid(field: string, reason: string): never {
-  throw new ContinuityError('CONT_ERR_CONFIG_INVALID', `Kafka event log: ${field} ${reason}`, { details: { field } });
-}
-
-function integerIn(field: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) invalid(field, `must be an integer from ${min} to ${max}, got ${value}`);
-  return value;
-}
+const check: OptionChecks = optionChecks('Kafka event log');
 
 export function resolveKafkaEventLogOptions(options: KafkaEventLogOptions): ResolvedKafkaEventLogOptions {
   const d = kafkaEventLogDefaults;
-  if (!Array.isArray(options?.brokers) || options.brokers.length === 0) invalid('brokers', 'must list at least one broker (host:port)');
-  for (const b of options.brokers) if (!BROKER.test(b)) invalid('brokers', `must be host:port, got ${JSON.stringify(b)}`);
-  const topic = options.topic ?? d.topic;
-  if (!TOPIC_NAME.test(topic) || topic === '.' || topic === '..') invalid('topic', `must match ${TOPIC_NAME} and not be "." or "..", got ${JSON.stringify(topic)}`);
-  const sessionTimeoutMs = integerIn('sessionTimeoutMs', options.sessionTimeoutMs ?? d.sessionTimeoutMs, 1_000, 3_600_000);
-  const heartbeatIntervalMs = integerIn('heartbeatIntervalMs', options.heartbeatIntervalMs ?? Math.min(d.heartbeatIntervalMs, Math.floor(sessionTimeoutMs / 3)), 10, 3_600_000);
-  if (heartbeatIntervalMs >= sessionTimeoutMs) invalid('heartbeatIntervalMs', `must be below sessionTimeoutMs (${sessionTimeoutMs}), got ${heartbeatIntervalMs}`);
+  if (!Array.isArray(options?.brokers) || options.brokers.length === 0) check.invalid('brokers', 'must list at least one broker (host:port)');
+  for (const b of options.brokers) if (!BROKER.test(b)) check.invalid('brokers', `must be host:port, got ${JSON.stringify(b)}`);
+  const topic = check.topicName(options.topic ?? d.topic);
+  const sessionTimeoutMs = check.integerIn('sessionTimeoutMs', options.sessionTimeoutMs ?? d.sessionTimeoutMs, 1_000, 3_600_000);
+  const heartbeatIntervalMs = check.integerIn('heartbeatIntervalMs', options.heartbeatIntervalMs ?? Math.min(d.heartbeatIntervalMs, Math.floor(sessionTimeoutMs / 3)), 10, 3_600_000);
+  if (heartbeatIntervalMs >= sessionTimeoutMs) check.invalid('heartbeatIntervalMs', `must be below sessionTimeoutMs (${sessionTimeoutMs}), got ${heartbeatIntervalMs}`);
   const compression = options.compression ?? d.compression;
-  if (compression !== 'gzip' && compression !== 'none') invalid('compression', `must be gzip or none, got ${JSON.stringify(compression)}`);
+  if (compression !== 'gzip' && compression !== 'none') check.invalid('compression', `must be gzip or none, got ${JSON.stringify(compression)}`);
   const logLevel = options.logLevel ?? d.logLevel;
-  if (!['nothing', 'error', 'warn', 'info', 'debug'].includes(logLevel)) invalid('logLevel', `must be nothing, error, warn, info or debug, got ${JSON.stringify(logLevel)}`);
+  if (!['nothing', 'error', 'warn', 'info', 'debug'].includes(logLevel)) check.invalid('logLevel', `must be nothing, error, warn, info or debug, got ${JSON.stringify(logLevel)}`);
   const sasl = options.sasl;
   if (sasl) {
-    if (!['plain', 'scram-sha-256', 'scram-sha-512'].includes(sasl.mechanism)) invalid('sasl.mechanism', `must be plain, scram-sha-256 or scram-sha-512, got ${JSON.stringify(sasl.mechanism)}`);
-    if (!sasl.username) invalid('sasl.username', 'is required with SASL');
+    if (!['plain', 'scram-sha-256', 'scram-sha-512'].includes(sasl.mechanism)) check.invalid('sasl.mechanism', `must be plain, scram-sha-256 or scram-sha-512, got ${JSON.stringify(sasl.mechanism)}`);
+    if (!sasl.username) check.invalid('sasl.username', 'is required with SASL');
   }
   const replicationFactor = options.replicationFactor ?? d.replicationFactor;
-  if (replicationFactor !== -1) integerIn('replicationFactor', replicationFactor, 1, 32);
+  if (replicationFactor !== -1) check.integerIn('replicationFactor', replicationFactor, 1, 32);
   const retentionMs = options.retentionMs ?? d.retentionMs;
-  if (retentionMs !== -1) integerIn('retentionMs', retentionMs, 1, Number.MAX_SAFE_INTEGER);
+  if (retentionMs !== -1) check.integerIn('retentionMs', retentionMs, 1, Number.MAX_SAFE_INTEGER);
   return {
     brokers: [...options.brokers],
     topic,
     clientId: options.clientId ?? d.clientId,
-    partitions: integerIn('partitions', options.partitions ?? d.partitions, 1, 4096),
+    partitions: check.integerIn('partitions', options.partitions ?? d.partitions, 1, 4096),
     partitionsGiven: options.partitions !== undefined,
     replicationFactor,
     retentionMs,
     createTopic: options.createTopic ?? d.createTopic,
     ssl: options.ssl,
     sasl,
-    connectionTimeoutMs: integerIn('connectionTimeoutMs', options.connectionTimeoutMs ?? d.connectionTimeoutMs, 1, 600_000),
-    requestTimeoutMs: integerIn('requestTimeoutMs', options.requestTimeoutMs ?? d.requestTimeoutMs, 1, 3_600_000),
+    connectionTimeoutMs: check.integerIn('connectionTimeoutMs', options.connectionTimeoutMs ?? d.connectionTimeoutMs, 1, 600_000),
+    requestTimeoutMs: check.integerIn('requestTimeoutMs', options.requestTimeoutMs ?? d.requestTimeoutMs, 1, 3_600_000),
     compression,
-    maxRequestPartitionBytes: integerIn('maxRequestPartitionBytes', options.maxRequestPartitionBytes ?? d.maxRequestPartitionBytes, 1024, 64 * 1024 * 1024),
+    maxRequestPartitionBytes: check.integerIn('maxRequestPartitionBytes', options.maxRequestPartitionBytes ?? d.maxRequestPartitionBytes, 1024, 64 * 1024 * 1024),
     sessionTimeoutMs,
     heartbeatIntervalMs,
-    rebalanceTimeoutMs: integerIn('rebalanceTimeoutMs', options.rebalanceTimeoutMs ?? d.rebalanceTimeoutMs, 1_000, 3_600_000),
-    maxWaitTimeMs: integerIn('maxWaitTimeMs', options.maxWaitTimeMs ?? d.maxWaitTimeMs, 0, 60_000),
-    leaderSyncDelayMs: integerIn('leaderSyncDelayMs', options.leaderSyncDelayMs ?? d.leaderSyncDelayMs, 0, 60_000),
+    rebalanceTimeoutMs: check.integerIn('rebalanceTimeoutMs', options.rebalanceTimeoutMs ?? d.rebalanceTimeoutMs, 1_000, 3_600_000),
+    maxWaitTimeMs: check.integerIn('maxWaitTimeMs', options.maxWaitTimeMs ?? d.maxWaitTimeMs, 0, 60_000),
+    leaderSyncDelayMs: check.integerIn('leaderSyncDelayMs', options.leaderSyncDelayMs ?? d.leaderSyncDelayMs, 0, 60_000),
     logLevel,
     onWarning: options.onWarning ?? ((message) => process.stderr.write(`continuity: kafka: ${message}\n`)),
   };
@@ -181,8 +171,8 @@ export interface TopicSpec {
 }
 
 export function topicSpec(topic: string, partitions: number, options: { replicationFactor?: number; retentionMs?: number } = {}): TopicSpec {
-  if (!TOPIC_NAME.test(topic)) invalid('topic', `must match ${TOPIC_NAME}, got ${JSON.stringify(topic)}`);
-  integerIn('partitions', partitions, 1, 4096);
+  if (!TOPIC_NAME.test(topic)) check.invalid('topic', `must match ${TOPIC_NAME}, got ${JSON.stringify(topic)}`);
+  check.integerIn('partitions', partitions, 1, 4096);
   const retentionMs = options.retentionMs ?? kafkaEventLogDefaults.retentionMs;
   return {
     topic,

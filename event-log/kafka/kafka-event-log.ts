@@ -49,6 +49,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../event-log.ts';
+import { OpenOnce } from '../open-once.ts';
 import { partitionForKey } from '../partitioner.ts';
 import { resolveKafkaEventLogOptions, topicSpec, type KafkaEventLogOptions, type ResolvedKafkaEventLogOptions } from './config.ts';
 
@@ -169,7 +170,7 @@ class KafkaEventLog implements EventLog {
   private cluster: InternalCluster | null = null;
   private producer: Producer | null = null;
   private producing: Promise<Producer> | null = null;
-  private opening: Promise<number> | null = null;
+  private readonly connection = new OpenOnce(() => this.open(), () => this.name);
   private closing: Promise<void> | null = null;
   private count = 0;
   readonly members = new Set<KafkaMember>();
@@ -218,12 +219,7 @@ class KafkaEventLog implements EventLog {
 
   /** Every operation connects on first use; `init()` only does it eagerly. */
   private ready(): Promise<number> {
-    if (this.closing) return Promise.reject(new Error(`${this.name} is closed`));
-    if (!this.opening) {
-      this.opening = this.open();
-      this.opening.catch(() => (this.opening = null));
-    }
-    return this.opening;
+    return this.connection.get();
   }
 
   private async open(): Promise<number> {
@@ -639,6 +635,7 @@ class KafkaEventLog implements EventLog {
   }
 
   private async shutdown(): Promise<void> {
+    void this.connection.close();
     await Promise.allSettled([...this.members].map((m) => m.stop()));
     await this.sending?.catch(() => {});
     await Promise.allSettled([this.producing?.then((p) => p.disconnect()), this.admin?.disconnect(), this.cluster?.disconnect()]);
