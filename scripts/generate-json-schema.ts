@@ -3,8 +3,8 @@
  * schemas, for producers that cannot import TypeScript.
  * Usage: npx tsx scripts/generate-json-schema.ts [--check]
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writeGenerated } from './write-generated.ts';
 import { catalogVersion } from '../schemas/events.ts';
 import { jsonSchemaFile, renderEventJsonSchema } from '../schemas/json-schema.ts';
 
@@ -12,17 +12,7 @@ function main() {
   // One file per catalog version: producers still on an older version keep theirs.
   for (let version = 1; version <= catalogVersion(); version++) {
     const file = fileURLToPath(jsonSchemaFile(version));
-    const text = renderEventJsonSchema(version);
-    if (process.argv.includes('--check')) {
-      if (!existsSync(file) || readFileSync(file, 'utf8') !== text) {
-        console.error(`${file} is out of date: run npx tsx scripts/generate-json-schema.ts`);
-        process.exit(1);
-      }
-      console.log(`${file} is up to date`);
-      continue;
-    }
-    writeFileSync(file, text);
-    console.log(`wrote ${file}`);
+    writeGenerated(file, renderEventJsonSchema(version), 'scripts/generate-json-schema.ts');
   }
 }
 

