@@ -16,7 +16,7 @@ import { deadLetterLoaderDefaults, startDeadLetterLoader } from '../processors/d
 import { startEventsLoader } from '../processors/events-loader/index.ts';
 import { waitUntilIdle, type Loader } from '../processors/loader.ts';
 import { loadCatalog, type Catalog } from '../schemas/index.ts';
-import { getWarehouse, migrate, type Warehouse } from '../warehouse/index.ts';
+import { getWarehouse, migrate, type Warehouse, type WarehouseOptions } from '../warehouse/index.ts';
 import { lockDataDir, type DataDirLock } from './data-dir.ts';
 
 export interface OpenOptions {
@@ -95,11 +95,9 @@ export async function openEventLogs(config: FrozenConfig): Promise<{ log: EventL
   return { log, deadLetters };
 }
 
-export async function openWarehouse(config: FrozenConfig): Promise<Warehouse> {
-  if (config.clickhouse.cluster && !config.clickhouse.url) {
-    throw new ContinuityError('CONT_ERR_CONFIG_INVALID', 'CLICKHOUSE_CLUSTER names a cluster of a ClickHouse server: set CLICKHOUSE_URL too (the embedded warehouse is one node)');
-  }
-  const warehouse = await getWarehouse({
+/** The warehouse the configuration names: the data directory's embedded one, or the server of CLICKHOUSE_URL. */
+export function warehouseOptions(config: FrozenConfig): WarehouseOptions {
+  return {
     path: join(resolve(config.dataDir), 'warehouse'),
     url: config.clickhouse.url,
     username: config.clickhouse.username,
@@ -107,7 +105,14 @@ export async function openWarehouse(config: FrozenConfig): Promise<Warehouse> {
     accessToken: config.clickhouse.accessToken,
     database: config.clickhouse.database,
     cluster: config.clickhouse.cluster,
-  });
+  };
+}
+
+export async function openWarehouse(config: FrozenConfig): Promise<Warehouse> {
+  if (config.clickhouse.cluster && !config.clickhouse.url) {
+    throw new ContinuityError('CONT_ERR_CONFIG_INVALID', 'CLICKHOUSE_CLUSTER names a cluster of a ClickHouse server: set CLICKHOUSE_URL too (the embedded warehouse is one node)');
+  }
+  const warehouse = await getWarehouse(warehouseOptions(config));
   await migrate(warehouse, undefined, { cluster: config.clickhouse.cluster });
   return warehouse;
 }

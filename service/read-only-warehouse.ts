@@ -13,10 +13,10 @@
  *   `readonly = 1`; ClickHouse checks them together against the user's
  *   profile, and a query cannot change them afterwards.
  */
-import { join, resolve } from 'node:path';
 import type { FrozenConfig } from '../config/config.ts';
 import { ContinuityError } from '../errors/registry.ts';
 import { getWarehouse, type Warehouse } from '../warehouse/warehouse.ts';
+import { warehouseOptions } from './pipeline.ts';
 
 export interface ReadLimits {
   /** Most rows a result may have; a query over it fails (it is not cut short). Default 1,000,000. */
@@ -64,13 +64,8 @@ export async function openReadOnlyWarehouse(config: FrozenConfig, limits: Partia
   if (!(effective.timeLimitSeconds > 0)) {
     throw new ContinuityError('CONT_ERR_CONFIG_INVALID', `the SQL time limit must be more than 0 seconds, got ${effective.timeLimitSeconds}`);
   }
-  const warehouse = await getWarehouse({
-    path: join(resolve(config.dataDir), 'warehouse'),
-    url: config.clickhouse.url,
-    username: config.clickhouse.username,
-    password: config.clickhouse.password,
-    database: config.clickhouse.database,
-  });
+  // Reads run no DDL: the cluster (for ON CLUSTER statements) is not needed.
+  const warehouse = await getWarehouse({ ...warehouseOptions(config), cluster: undefined });
   const settings = limitSettings(effective);
   let perQuery: typeof settings | undefined = settings;
   try {
