@@ -7,11 +7,8 @@
  * hot path: a few hundred thousand rows in flight are a few large buffers.
  */
 import type { LogRecord, RecordBatch } from '../event-log/event-log.ts';
+import { toClickHouseDateTime } from '../warehouse/warehouse.ts';
 
-/** `2020-01-23 17:02:03.000`: the form DateTime64(3, 'UTC') reads without guessing. */
-export function toClickHouseDateTime(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
-}
 
 type Coordinates = Pick<LogRecord, 'partition' | 'offset' | 'timestamp'>;
 

@@ -333,6 +333,11 @@ function wrap(client: ClickHouseClient, kind: Warehouse['kind'], database: strin
   };
 }
 
+/** `2020-01-23 17:02:03.000`: how an instant (ms) is written for a DateTime64(3, 'UTC') column, read without guessing. */
+export function toClickHouseDateTime(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
+}
+
 export function quoteIdentifier(name: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ContinuityError('CONT_ERR_CONFIG_INVALID', `not a valid identifier: ${JSON.stringify(name)}`);
   return name;

@@ -19,7 +19,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppendRecord, EventLog } from '../../event-log/event-log.ts';
 import { ContinuityError } from '../../errors/registry.ts';
 import { eventKey, type Catalog, type ContinuityEvent, type FieldError, parseEventLine, serializeEvent } from '../../schemas/index.ts';
-import type { Warehouse } from '../../warehouse/warehouse.ts';
+import { toClickHouseDateTime, type Warehouse } from '../../warehouse/warehouse.ts';
 
 export const LETTER_STATUSES = ['open', 'failing', 'redriven', 'resolved'] as const;
 export type LetterStatus = (typeof LETTER_STATUSES)[number];
@@ -217,9 +217,6 @@ export interface RedriveContext {
   catalog: Catalog;
 }
 
-function toClickHouseTime(date: Date) {
-  return date.toISOString().replace('T', ' ').replace('Z', '');
-}
 
 export async function redriveDeadLetters(ctx: RedriveContext, options: RedriveOptions = {}): Promise<RedriveReport> {
   const { warehouse, log, catalog } = ctx;
@@ -285,7 +282,7 @@ export async function redriveDeadLetters(ctx: RedriveContext, options: RedriveOp
     report.appended += toAppend.length;
 
     if (!report.dryRun && rows.length > 0) {
-      const at = toClickHouseTime(new Date());
+      const at = toClickHouseDateTime(Date.now());
       await warehouse.insertRaw(
         'dead_letter_redrives',
         'JSONEachRow',

@@ -1,8 +1,7 @@
 /** Dead-letter log → table `dead_letters`, for dashboards and analysts. */
 import type { EventLog, LogRecord } from '../../event-log/event-log.ts';
 import { parseDeadLetter } from '../../ingest/dead-letters.ts';
-import type { Warehouse } from '../../warehouse/warehouse.ts';
-import { toClickHouseDateTime } from '../row-pack.ts';
+import { toClickHouseDateTime, type Warehouse } from '../../warehouse/warehouse.ts';
 import { startLoader, type Loader, type RowResult } from '../loader.ts';
 import { deadLetterLoaderDefaults, type DeadLetterLoaderConfig } from './config.ts';
 

@@ -3,7 +3,7 @@
  * describes, so a replay interrupted on either log adapter can be resumed or
  * abandoned from any process. One row per change; the latest version wins.
  */
-import type { Warehouse } from '../../warehouse/warehouse.ts';
+import { toClickHouseDateTime, type Warehouse } from '../../warehouse/warehouse.ts';
 import type { ReplayTable } from './config.ts';
 
 export type ReplayStatus =
@@ -90,9 +90,6 @@ function toIso(clickhouse: string): string {
   return new Date(`${clickhouse.replace(' ', 'T')}Z`).toISOString();
 }
 
-function toClickHouse(iso: string): string {
-  return iso.replace('T', ' ').replace('Z', '');
-}
 
 let lastVersion = 0;
 
@@ -110,8 +107,8 @@ export async function saveReplay(warehouse: Warehouse, state: ReplayState): Prom
       status: updated.status,
       from_position: updated.from,
       log_kind: updated.logKind,
-      started_at: toClickHouse(updated.startedAt),
-      updated_at: toClickHouse(updated.updatedAt),
+      started_at: toClickHouseDateTime(Date.parse(updated.startedAt)),
+      updated_at: toClickHouseDateTime(Date.parse(updated.updatedAt)),
       plan: JSON.stringify(updated.targets),
       message: updated.message,
     }),
