@@ -130,9 +130,7 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
   let stopping = false;
 
   async function existingIds(groups: { partition: number; pack: RowPack }[]): Promise<Set<string>> {
-    const ids = new Set<string>();
-    for (const g of groups) for (const id of g.pack.ids) ids.add(id);
-    if (ids.size === 0) return new Set();
+    if (groups.every((g) => g.pack.length === 0)) return new Set();
     let rows: { id: string }[];
     if (options.timeColumn && groups.every((g) => !g.pack.times.some(Number.isNaN))) {
       const byPartition = new Map<number, number[]>();
@@ -152,9 +150,13 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
       rows = await warehouse.rows<{ id: string }>(`SELECT id FROM ${table} WHERE ${where}`);
     } else {
       rows = await warehouse.rows<{ id: string }>(`SELECT id FROM ${table} WHERE id IN (SELECT id FROM format(TSV, 'id String', {ids:String}))`, {
-        ids: [...ids].map(escapeTsv).join('\n'),
+        ids: [...new Set(groups.flatMap((g) => g.pack.ids))].map(escapeTsv).join('\n'),
       });
     }
+    // The window holds other events too; the batch's ids are gathered only when it holds any.
+    if (rows.length === 0) return new Set();
+    const ids = new Set<string>();
+    for (const g of groups) for (const id of g.pack.ids) ids.add(id);
     const found = new Set<string>();
     for (const r of rows) if (ids.has(r.id)) found.add(r.id);
     return found;

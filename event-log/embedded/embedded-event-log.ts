@@ -64,6 +64,8 @@ class EmbeddedEventLog implements EventLog {
   private readonly appendWaiters = new Set<() => void>();
   /** When records were last appended (ms): a consumer waits for more only while they are coming. */
   private lastAppendAt = -Infinity;
+  /** The group members' fetches, one at a time (see `host`). */
+  private fetches: Promise<unknown> = Promise.resolve();
   private readonly appendsInFlight = new Set<Promise<unknown>>();
 
   constructor(options: EmbeddedEventLogOptions) {
@@ -244,7 +246,14 @@ class EmbeddedEventLog implements EventLog {
       offsets: opened.offsets,
       startOffset: (p) => opened.partitions[p].startOffset,
       endOffset: (p) => opened.partitions[p].visibleEnd,
-      read: (p, offset, max) => opened.partitions[p].readFrames(offset, max),
+      // One fetch at a time, in the order asked: reading and checking a batch
+      // is this thread's work, so members reading side by side would only
+      // finish all together, later than the first of them could have.
+      read: (p, offset, max) => {
+        const fetched = this.fetches.then(() => opened.partitions[p].readFrames(offset, max));
+        this.fetches = fetched.catch(() => {});
+        return fetched;
+      },
       lastAppendAt: () => this.lastAppendAt,
       waitForAppend: (ms, wake) =>
         new Promise<void>((resolve) => {
