@@ -99,8 +99,10 @@ describe('loader', () => {
         const text = value.toString('utf8', start, end);
         if (!text.startsWith('{')) return false;
         peeked.push(text);
-        out.id = JSON.parse(text).id;
-        out.time = Date.parse('2024-05-01T00:00:00Z') + out.id.length * 1000;
+        const id: string = JSON.parse(text).id;
+        out.idStart = start + Buffer.byteLength(text.slice(0, text.indexOf(`"${id}"`) + 1));
+        out.idEnd = out.idStart + Buffer.byteLength(id);
+        out.time = Date.parse('2024-05-01T00:00:00Z') + id.length * 1000;
         out.coordinates = true;
         return true;
       },

@@ -40,7 +40,9 @@ import { RowPack } from './row-pack.ts';
  */
 /** Filled by `rowInPlace` (one object reused for every record of a batch). */
 export interface RowInPlace {
-  id: string;
+  /** Where the row's id lies in the value's buffer: `[idStart, idEnd)`, as UTF-8. */
+  idStart: number;
+  idEnd: number;
   /** NaN when the table has no time column. */
   time: number;
   coordinates: boolean;
@@ -59,8 +61,8 @@ export interface LoaderOptions {
   /**
    * For batches read in place (`RecordBatch.scan`): when a record's value
    * already is its row (to be completed with the log coordinates when
-   * `coordinates`), its id and time read off the bytes; null sends the record
-   * through `toRow`.
+   * `coordinates`), where its id lies and its time, read off the bytes; false
+   * sends the record through `toRow`.
    */
   rowInPlace?(value: Buffer, start: number, end: number, headers: Readonly<Record<string, string>>, out: RowInPlace): boolean;
   /** Keep records that cannot be loaded; durable when it resolves. */
@@ -150,13 +152,13 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
       rows = await warehouse.rows<{ id: string }>(`SELECT id FROM ${table} WHERE ${where}`);
     } else {
       rows = await warehouse.rows<{ id: string }>(`SELECT id FROM ${table} WHERE id IN (SELECT id FROM format(TSV, 'id String', {ids:String}))`, {
-        ids: [...new Set(groups.flatMap((g) => g.pack.ids))].map(escapeTsv).join('\n'),
+        ids: [...new Set(groups.flatMap((g) => g.pack.ids()))].map(escapeTsv).join('\n'),
       });
     }
     // The window holds other events too; the batch's ids are gathered only when it holds any.
     if (rows.length === 0) return new Set();
     const ids = new Set<string>();
-    for (const g of groups) for (const id of g.pack.ids) ids.add(id);
+    for (const g of groups) for (let i = 0; i < g.pack.length; i++) ids.add(g.pack.id(i));
     const found = new Set<string>();
     for (const r of rows) if (ids.has(r.id)) found.add(r.id);
     return found;
@@ -275,7 +277,7 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
         }
         try {
           if (target.size > 0) await withRetry(() => target.insert(table, options.insertSettings));
-          for (const s of subs) s.resolve({ refused: [], dropped: existing.size === 0 ? new Set() : new Set(s.pack.ids.filter((id) => existing.has(id))) });
+          for (const s of subs) s.resolve({ refused: [], dropped: existing.size === 0 ? new Set() : new Set(s.pack.ids().filter((id) => existing.has(id))) });
         } catch (error) {
           if (!isContinuityError(error, 'CONT_ERR_WAREHOUSE_QUERY')) throw error;
           // Some row is refused: find it partition by partition.
@@ -335,18 +337,14 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
   let expectedBytes = 1 << 20;
 
   async function handle(batch: RecordBatch, consumer: { commit(p: number, o: number, m?: string | null): Promise<void> }) {
-    const seen = new Set<string>();
     const invalid: { record: LogRecord; errors: FieldError[] }[] = [];
     let duplicates = 0;
     let candidates: RowPack;
+    // A batch's repeated ids are found by the pack, by their bytes.
     const throughToRow = (record: LogRecord, index: number) => {
       const result = options.toRow(record);
       if (!result.ok) invalid.push({ record, errors: result.errors });
-      else if (seen.has(result.id)) duplicates++;
-      else {
-        seen.add(result.id);
-        candidates.add(index, record, result.id, result.time, result.row, result.coordinates === true);
-      }
+      else if (!candidates.addUnique(index, record, result.id, result.time, result.row, result.coordinates === true)) duplicates++;
     };
     const inPlace = options.rowInPlace;
     let lastOffset = -1;
@@ -355,18 +353,13 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
       // A batch that can be released is, once scanned: a refused row is read again from the log.
       candidates = new RowPack(batch.partition, batch.release ? null : batch, expectedBytes);
       const coordinates = { partition: batch.partition, offset: 0, timestamp: 0 };
-      const peek: RowInPlace = { id: '', time: NaN, coordinates: false };
+      const peek: RowInPlace = { idStart: 0, idEnd: 0, time: NaN, coordinates: false };
       batch.scan((buf, start, end, index, offset, timestamp, headers) => {
         lastOffset = offset;
         if (!inPlace(buf, start, end, headers, peek)) return throughToRow(batch.records[index], index);
-        if (seen.has(peek.id)) {
-          duplicates++;
-          return;
-        }
-        seen.add(peek.id);
         coordinates.offset = offset;
         coordinates.timestamp = timestamp;
-        candidates.addBytes(index, coordinates, peek.id, peek.time, buf, start, end, peek.coordinates);
+        if (!candidates.addBytesUnique(index, coordinates, peek.idStart, peek.idEnd, peek.time, buf, start, end, peek.coordinates)) duplicates++;
       });
       batch.release?.();
     } else {
@@ -442,7 +435,7 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
 function withoutIds(pack: RowPack, ids: Set<string>): RowPack {
   if (ids.size === 0) return pack;
   const kept: number[] = [];
-  for (let i = 0; i < pack.length; i++) if (!ids.has(pack.ids[i])) kept.push(i);
+  for (let i = 0; i < pack.length; i++) if (!ids.has(pack.id(i))) kept.push(i);
   return kept.length === pack.length ? pack : pack.pick(kept);
 }
 

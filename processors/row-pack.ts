@@ -5,6 +5,9 @@
  * keeping it as one JSONEachRow body (plus each row's start, id and time)
  * instead of an object per row is what keeps the garbage collector out of the
  * hot path: a few hundred thousand rows in flight are a few large buffers.
+ * Ids are kept as bytes too, and a batch's repeated ids are found by a hash
+ * table over those bytes: a string and a set entry per row would be most of
+ * the loader's garbage, for the rare batch that needs its ids as strings.
  */
 import type { LogRecord, RecordBatch } from '../event-log/event-log.ts';
 import { toClickHouseDateTime } from '../warehouse/warehouse.ts';
@@ -47,12 +50,25 @@ function writeDigits(buf: Buffer, at: number, n: number): number {
   return at + digits;
 }
 
+/** FNV-1a over `buf[start, end)`. */
+function hashBytes(buf: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193);
+  return h;
+}
+
 export class RowPack {
   private body: Buffer;
   private size = 0;
   /** Where each row starts in the body; a row ends where the next starts (its newline included). */
   private readonly starts: number[] = [];
-  readonly ids: string[] = [];
+  /** Every row's id, one after another; row i's ends at idEnds[i]. */
+  private idBytes: Buffer;
+  private idSize = 0;
+  private readonly idEnds: number[] = [];
+  /** Open addressing over the ids' bytes: row index + 1 per slot, 0 when free. Built by the first `addUnique*`. */
+  private slots: Int32Array | null = null;
+  private slotHashes: Int32Array | null = null;
   /** The instant each row is filed under (ms), NaN when the table has none. */
   readonly times: number[] = [];
   /** Each row's record: its index in the batch, and its offset in the partition. */
@@ -67,6 +83,82 @@ export class RowPack {
     this.batch = batch;
     this.partition = partition;
     this.body = Buffer.allocUnsafe(Math.max(1024, expectedBytes));
+    this.idBytes = Buffer.allocUnsafe(Math.max(256, expectedBytes >> 3));
+  }
+
+  /** Row i's id. */
+  id(i: number): string {
+    return this.idBytes.toString('utf8', i === 0 ? 0 : this.idEnds[i - 1], this.idEnds[i]);
+  }
+
+  /** Every row's id, in row order (made on demand: only batches with duplicates need them). */
+  ids(): string[] {
+    return Array.from({ length: this.length }, (_, i) => this.id(i));
+  }
+
+  /** Whether a row with the id `buf[start, end)` is in the pack (only for packs filled with `addUnique*`). */
+  private findId(buf: Uint8Array, start: number, end: number, hash: number): number {
+    const slots = this.slots!;
+    const hashes = this.slotHashes!;
+    const mask = slots.length - 1;
+    const length = end - start;
+    for (let at = hash & mask; ; at = (at + 1) & mask) {
+      const row = slots[at];
+      if (row === 0) return ~at;
+      if (hashes[at] !== hash) continue;
+      const to = this.idEnds[row - 1];
+      const from = row === 1 ? 0 : this.idEnds[row - 2];
+      if (to - from !== length) continue;
+      let same = true;
+      for (let k = 0; k < length; k++) {
+        if (this.idBytes[from + k] !== buf[start + k]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return at;
+    }
+  }
+
+  /** Makes room in the id table for one more row, growing it to stay at most half full. */
+  private reserveSlot() {
+    if (this.slots && (this.length + 1) * 2 <= this.slots.length) return;
+    const capacity = Math.max(1024, this.slots ? this.slots.length * 2 : 1 << Math.ceil(Math.log2((this.length + 1) * 4)));
+    this.slots = new Int32Array(capacity);
+    this.slotHashes = new Int32Array(capacity);
+    const mask = capacity - 1;
+    for (let i = 0; i < this.length; i++) {
+      const from = i === 0 ? 0 : this.idEnds[i - 1];
+      const hash = hashBytes(this.idBytes, from, this.idEnds[i]);
+      let at = hash & mask;
+      while (this.slots[at] !== 0) at = (at + 1) & mask;
+      this.slots[at] = i + 1;
+      this.slotHashes[at] = hash;
+    }
+  }
+
+  /** Records the id of the row about to be added, or returns false when a row of the pack has it already. */
+  private claimId(buf: Uint8Array, start: number, end: number): boolean {
+    this.reserveSlot();
+    const hash = hashBytes(buf, start, end);
+    const at = this.findId(buf, start, end, hash);
+    if (at >= 0) return false;
+    this.slots![~at] = this.length + 1;
+    this.slotHashes![~at] = hash;
+    this.pushId(buf, start, end);
+    return true;
+  }
+
+  private pushId(buf: Uint8Array, start: number, end: number) {
+    const length = end - start;
+    if (this.idSize + length > this.idBytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.idSize + length, this.idBytes.length * 2));
+      this.idBytes.copy(grown, 0, 0, this.idSize);
+      this.idBytes = grown;
+    }
+    this.idBytes.set(buf.subarray(start, end), this.idSize);
+    this.idSize += length;
+    this.idEnds.push(this.idSize);
   }
 
   /** The log record of row `i` while the batch is held (decoded on demand: only failures need it); null once released. */
@@ -113,31 +205,36 @@ export class RowPack {
   }
 
   /**
-   * Adds one row: `row` as it is, or, with `coordinates`, `row` being a JSON
-   * object whose closing brace is replaced by the record's log coordinates.
+   * Adds one row unless a row of the pack has its id (then returns false):
+   * `row` as it is, or, with `coordinates`, `row` being a JSON object whose
+   * closing brace is replaced by the record's log coordinates.
    */
-  add(index: number, record: Coordinates, id: string, time: number | undefined, row: string | Buffer, coordinates: boolean) {
+  addUnique(index: number, record: Coordinates, id: string, time: number | undefined, row: string | Buffer, coordinates: boolean): boolean {
+    const idBuf = Buffer.from(id, 'utf8');
+    if (!this.claimId(idBuf, 0, idBuf.length)) return false;
     if (typeof row === 'string') {
-      this.begin(index, record.offset, id, time, Buffer.byteLength(row), coordinates);
+      this.begin(index, record.offset, time, Buffer.byteLength(row), coordinates);
       this.size += this.body.write(row, this.size);
     } else {
-      this.begin(index, record.offset, id, time, row.length, coordinates);
+      this.begin(index, record.offset, time, row.length, coordinates);
       this.size += row.copy(this.body, this.size);
     }
     this.end(record, coordinates);
+    return true;
   }
 
-  /** Adds `buffer[start, end)` as a row, as `add` does. */
-  addBytes(index: number, record: Coordinates, id: string, time: number | undefined, buffer: Buffer, start: number, end: number, coordinates: boolean) {
-    this.begin(index, record.offset, id, time, end - start, coordinates);
+  /** Adds `buffer[start, end)` as a row, as `addUnique` does, its id being `buffer[idStart, idEnd)`. */
+  addBytesUnique(index: number, record: Coordinates, idStart: number, idEnd: number, time: number | undefined, buffer: Buffer, start: number, end: number, coordinates: boolean): boolean {
+    if (!this.claimId(buffer, idStart, idEnd)) return false;
+    this.begin(index, record.offset, time, end - start, coordinates);
     this.size += buffer.copy(this.body, this.size, start, end);
     this.end(record, coordinates);
+    return true;
   }
 
-  private begin(index: number, offset: number, id: string, time: number | undefined, bytes: number, coordinates: boolean) {
+  private begin(index: number, offset: number, time: number | undefined, bytes: number, coordinates: boolean) {
     this.starts.push(this.size);
     this.offsets.push(offset);
-    this.ids.push(id);
     this.times.push(time ?? NaN);
     this.indexes.push(index);
     this.reserve(bytes + 1 + (coordinates ? COORDINATES_MAX_BYTES : 0));
@@ -177,7 +274,7 @@ export class RowPack {
       const row = this.row(i);
       out.starts.push(out.size);
       out.size += row.copy(out.body, out.size);
-      out.ids.push(this.ids[i]);
+      out.pushId(this.idBytes, i === 0 ? 0 : this.idEnds[i - 1], this.idEnds[i]);
       out.times.push(this.times[i]);
       out.indexes.push(this.indexes[i]);
       out.offsets.push(this.offsets[i]);

@@ -129,7 +129,8 @@ export function trustedEventRow(value: Buffer, start: number, end: number, heade
   if (at >= end || value[at] !== 0x22) return false;
   const time = instantAt(value, timeStart, at);
   if (!Number.isFinite(time)) return false;
-  out.id = value.toString('latin1', idStart, idEnd);
+  out.idStart = idStart;
+  out.idEnd = idEnd;
   out.time = time;
   out.coordinates = true;
   return true;
@@ -142,8 +143,10 @@ export function trustedEventRow(value: Buffer, start: number, end: number, heade
  * once, with `occurred_at`'s offset honoured (`date_time_input_format = best_effort`).
  */
 export function eventRecordToRow(record: LogRecord, catalog: Catalog): RowResult {
-  const trusted: RowInPlace = { id: '', time: 0, coordinates: true };
-  if (trustedEventRow(record.value, 0, record.value.length, record.headers, trusted)) return { ok: true, ...trusted, row: record.value };
+  const trusted: RowInPlace = { idStart: 0, idEnd: 0, time: 0, coordinates: true };
+  if (trustedEventRow(record.value, 0, record.value.length, record.headers, trusted)) {
+    return { ok: true, id: record.value.toString('latin1', trusted.idStart, trusted.idEnd), time: trusted.time, row: record.value, coordinates: true };
+  }
   const result = parseEventLine(record.value.toString('utf8'), catalog);
   if (!result.ok) return { ok: false, errors: result.errors };
   return { ok: true, id: result.event.id, time: Date.parse(result.event.occurred_at), row: serializeEvent(result.event), coordinates: true };

@@ -9,9 +9,9 @@ import { eventRecordToRow, trustedEventRow, VALIDATED_HEADER } from './events-lo
 const validated = Object.freeze({ [VALIDATED_HEADER]: '1' });
 const canonical = [...realisticEvents(400, 7)].map(serializeEvent);
 
-function peek(value: Buffer, start = 0, end = value.length, headers: Readonly<Record<string, string>> = validated): RowInPlace | null {
-  const out: RowInPlace = { id: '', time: NaN, coordinates: false };
-  return trustedEventRow(value, start, end, headers, out) ? out : null;
+function peek(value: Buffer, start = 0, end = value.length, headers: Readonly<Record<string, string>> = validated) {
+  const out: RowInPlace = { idStart: -1, idEnd: -1, time: NaN, coordinates: false };
+  return trustedEventRow(value, start, end, headers, out) ? { id: value.toString('utf8', out.idStart, out.idEnd), time: out.time, coordinates: out.coordinates } : null;
 }
 
 describe('events loader: records our ingest validated', () => {

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { RowPack } from './row-pack.ts';
+
+const at = (offset: number) => ({ partition: 3, offset, timestamp: Date.parse('2026-01-02T03:04:05.678Z') });
+
+/** A row `{"id":"<id>","n":<i>}` in a buffer with bytes before it, so positions are not zero-based. */
+function rowOf(id: string, i: number) {
+  const text = `xx{"id":"${id}","n":${i}}yy`;
+  const buf = Buffer.from(text);
+  const idStart = text.indexOf(id);
+  return { buf, start: 2, end: buf.length - 2, idStart, idEnd: idStart + Buffer.byteLength(id) };
+}
+
+describe('row pack', () => {
+  it('keeps the first row of each id, found by its bytes, whichever way the row came', () => {
+    const pack = new RowPack(3, null, 64);
+    const ids = Array.from({ length: 20_000 }, (_, i) => `e${(i * 7919).toString(36)}-${i % 13}`);
+    ids.forEach((id, i) => {
+      const r = rowOf(id, i);
+      assert.equal(pack.addBytesUnique(i, at(i), r.idStart, r.idEnd, 1000 + i, r.buf, r.start, r.end, false), true, id);
+    });
+    // Every id again, as bytes and as a string: all refused, nothing added.
+    ids.forEach((id, i) => {
+      const r = rowOf(id, -i);
+      assert.equal(pack.addBytesUnique(i, at(i), r.idStart, r.idEnd, 0, r.buf, r.start, r.end, false), false, id);
+      assert.equal(pack.addUnique(i, at(i), id, 0, `{"id":"${id}"}`, false), false, id);
+    });
+    assert.equal(pack.length, ids.length);
+    assert.deepEqual(pack.ids(), ids);
+    assert.equal(pack.row(19_999).toString(), `{"id":"${ids[19_999]}","n":19999}\n`);
+    assert.equal(pack.times[5], 1005);
+  });
+
+  it('tells apart ids that share a prefix, and non-ASCII ids', () => {
+    const pack = new RowPack(0, null);
+    for (const id of ['abc', 'abcd', 'ab', 'abc-', 'ä1', 'ä2']) assert.equal(pack.addUnique(0, at(1), id, 0, `{"id":"${id}"}`, false), true, id);
+    assert.equal(pack.addUnique(0, at(1), 'ä1', 0, '{}', false), false);
+    const r = rowOf('abcd', 9);
+    assert.equal(pack.addBytesUnique(0, at(2), r.idStart, r.idEnd, 0, r.buf, r.start, r.end, false), false);
+    assert.deepEqual(pack.ids(), ['abc', 'abcd', 'ab', 'abc-', 'ä1', 'ä2']);
+  });
+
+  it('adds the log coordinates in place of the closing brace, and picks rows with their ids', () => {
+    const pack = new RowPack(3, null);
+    for (const [i, id] of ['a', 'b', 'c'].entries()) {
+      const r = rowOf(id, i);
+      pack.addBytesUnique(i, at(40 + i), r.idStart, r.idEnd, i, r.buf, r.start, r.end, true);
+    }
+    assert.equal(pack.row(1).toString(), '{"id":"b","n":1,"ingested_at":"2026-01-02 03:04:05.678","log_partition":3,"log_offset":41}\n');
+    const picked = pack.pick([0, 2]);
+    assert.deepEqual(picked.ids(), ['a', 'c']);
+    assert.deepEqual(picked.offsets, [40, 42]);
+    assert.equal(picked.bytes().toString(), pack.row(0).toString() + pack.row(2).toString());
+  });
+});
