@@ -70,11 +70,15 @@ try {
   const processed = stage('process', join(root, 'a'));
   const replayed = stage('replay', join(root, 'a'));
   const e2e = stage('e2e', join(root, 'b'));
-  const limit = stage('limit', join(root, 'c'));
+  // The engine's own time varies more from run to run than the pipeline's (one
+  // large insert, on a shared machine): the faster of two runs, so a slow one
+  // never flatters the ratios.
+  const limits = [stage('limit', join(root, 'c')), stage('limit', join(root, 'c'))];
+  const limit = limits.reduce((best, l) => (l.ms < best.ms ? l : best));
 
   const problems: string[] = [];
   if (ingest.accepted !== events) problems.push(`ingest accepted ${ingest.accepted}, expected ${events}`);
-  for (const [name, s] of [['process', processed], ['replay', replayed], ['e2e', e2e], ['limit', limit]] as const) {
+  for (const [name, s] of [['process', processed], ['replay', replayed], ['e2e', e2e], ['limit', limits[0]], ['limit', limits[1]]] as const) {
     if (JSON.stringify(s.totals) !== JSON.stringify(expected)) problems.push(`${name}: totals ${JSON.stringify(s.totals)}, expected ${JSON.stringify(expected)}`);
   }
 
@@ -85,6 +89,7 @@ try {
     e2e_eps: eps(events, e2e.ms),
     replay_eps: eps(events, replayed.ms),
     limit_eps: eps(events, limit.ms),
+    limit_runs_s: limits.map((l) => Number((l.ms / 1000).toFixed(2))),
     process_ratio: Number((eps(events, processed.ms) / eps(events, limit.ms)).toFixed(3)),
     e2e_ratio: Number((eps(events, e2e.ms) / eps(events, limit.ms)).toFixed(3)),
     replay_process_ratio: Number((eps(events, replayed.ms) / eps(events, processed.ms)).toFixed(3)),
@@ -99,7 +104,7 @@ try {
     ['process (log → events + rollups)', result.process_eps, processed.ms, processed.peak_rss_mb],
     ['replay (whole log → shadow tables, swap)', result.replay_eps, replayed.ms, replayed.peak_rss_mb],
     ['end to end (ingest ∥ process)', result.e2e_eps, e2e.ms, e2e.peak_rss_mb],
-    ['limit (ClickHouse reads the file itself)', result.limit_eps, limit.ms, limit.peak_rss_mb],
+    ['limit (ClickHouse reads the file, best of 2)', result.limit_eps, limit.ms, limit.peak_rss_mb],
   ] as const;
   console.log(`\n${'stage'.padEnd(44)}${'events/s'.padStart(12)}${'seconds'.padStart(10)}${'peak RSS MiB'.padStart(14)}`);
   for (const [name, r, ms, rss] of rows) console.log(`${name.padEnd(44)}${r.toLocaleString('en-US').padStart(12)}${(ms / 1000).toFixed(2).padStart(10)}${String(rss).padStart(14)}`);
