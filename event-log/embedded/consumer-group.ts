@@ -11,6 +11,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ContinuityError } from '../../errors/registry.ts';
 import type { CommittedOffset, RecordBatch, Subscription, SubscribeOptions } from '../event-log.ts';
+import { inTurn } from '../in-turn.ts';
 import type { GroupOffsetStore, LoadedGroup } from './group-offsets.ts';
 import type { StoredFrames } from './stored-frames.ts';
 
@@ -37,7 +38,6 @@ const insideBatch = new AsyncLocalStorage<GroupMember>();
 
 export class ConsumerGroup {
   readonly members: GroupMember[] = [];
-  private chain: Promise<void> = Promise.resolve();
 
   constructor(
     readonly groupId: string,
@@ -45,11 +45,7 @@ export class ConsumerGroup {
   ) {}
 
   /** Rebalances run one at a time, in the order they were asked for. */
-  private serialize(step: () => Promise<void>): Promise<void> {
-    const run = this.chain.then(step);
-    this.chain = run.catch(() => {});
-    return run;
-  }
+  private readonly serialize = inTurn();
 
   join(member: GroupMember): Promise<void> {
     this.members.push(member);

@@ -35,6 +35,7 @@ import { acquireLock, type LogLock } from './lock.ts';
 import { Partition } from './partition.ts';
 import { prepareRecord, type PreparedRecord } from './record-format.ts';
 import { OpenOnce } from '../open-once.ts';
+import { inTurn } from '../in-turn.ts';
 
 const FORMAT_VERSION = 1;
 
@@ -65,7 +66,7 @@ class EmbeddedEventLog implements EventLog {
   /** When records were last appended (ms): a consumer waits for more only while they are coming. */
   private lastAppendAt = -Infinity;
   /** The group members' fetches, one at a time (see `host`). */
-  private fetches: Promise<unknown> = Promise.resolve();
+  private readonly fetchInTurn = inTurn();
   private readonly appendsInFlight = new Set<Promise<unknown>>();
 
   constructor(options: EmbeddedEventLogOptions) {
@@ -249,11 +250,7 @@ class EmbeddedEventLog implements EventLog {
       // One fetch at a time, in the order asked: reading and checking a batch
       // is this thread's work, so members reading side by side would only
       // finish all together, later than the first of them could have.
-      read: (p, offset, max) => {
-        const fetched = this.fetches.then(() => opened.partitions[p].readFrames(offset, max));
-        this.fetches = fetched.catch(() => {});
-        return fetched;
-      },
+      read: (p, offset, max) => this.fetchInTurn(() => opened.partitions[p].readFrames(offset, max)),
       lastAppendAt: () => this.lastAppendAt,
       waitForAppend: (ms, wake) =>
         new Promise<void>((resolve) => {
