@@ -133,6 +133,8 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
 
   async function existingIds(groups: { partition: number; pack: RowPack }[]): Promise<Set<string>> {
     if (groups.every((g) => g.pack.length === 0)) return new Set();
+    const batchIds = () => new Set(groups.flatMap((g) => g.pack.ids()));
+    let ids: Set<string> | null = null;
     let rows: { id: string }[];
     if (options.timeColumn && groups.every((g) => !g.pack.times.some(Number.isNaN))) {
       const byPartition = new Map<number, number[]>();
@@ -151,14 +153,14 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
         .join(' OR ');
       rows = await warehouse.rows<{ id: string }>(`SELECT id FROM ${table} WHERE ${where}`);
     } else {
+      ids = batchIds();
       rows = await warehouse.rows<{ id: string }>(`SELECT id FROM ${table} WHERE id IN (SELECT id FROM format(TSV, 'id String', {ids:String}))`, {
-        ids: [...new Set(groups.flatMap((g) => g.pack.ids()))].map(escapeTsv).join('\n'),
+        ids: [...ids].map(escapeTsv).join('\n'),
       });
     }
     // The window holds other events too; the batch's ids are gathered only when it holds any.
     if (rows.length === 0) return new Set();
-    const ids = new Set<string>();
-    for (const g of groups) for (let i = 0; i < g.pack.length; i++) ids.add(g.pack.id(i));
+    ids ??= batchIds();
     const found = new Set<string>();
     for (const r of rows) if (ids.has(r.id)) found.add(r.id);
     return found;

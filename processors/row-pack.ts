@@ -96,7 +96,7 @@ export class RowPack {
     return Array.from({ length: this.length }, (_, i) => this.id(i));
   }
 
-  /** Whether a row with the id `buf[start, end)` is in the pack (only for packs filled with `addUnique*`). */
+  /** The slot holding the id `buf[start, end)`, or ~(the free slot where it would go). Only for packs filled with `addUnique*`. */
   private findId(buf: Uint8Array, start: number, end: number, hash: number): number {
     const slots = this.slots!;
     const hashes = this.slotHashes!;
@@ -108,22 +108,14 @@ export class RowPack {
       if (hashes[at] !== hash) continue;
       const to = this.idEnds[row - 1];
       const from = row === 1 ? 0 : this.idEnds[row - 2];
-      if (to - from !== length) continue;
-      let same = true;
-      for (let k = 0; k < length; k++) {
-        if (this.idBytes[from + k] !== buf[start + k]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return at;
+      if (to - from === length && this.idBytes.compare(buf, start, end, from, to) === 0) return at;
     }
   }
 
   /** Makes room in the id table for one more row, growing it to stay at most half full. */
   private reserveSlot() {
     if (this.slots && (this.length + 1) * 2 <= this.slots.length) return;
-    const capacity = Math.max(1024, this.slots ? this.slots.length * 2 : 1 << Math.ceil(Math.log2((this.length + 1) * 4)));
+    const capacity = this.slots ? this.slots.length * 2 : 1024;
     this.slots = new Int32Array(capacity);
     this.slotHashes = new Int32Array(capacity);
     const mask = capacity - 1;
