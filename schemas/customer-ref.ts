@@ -46,6 +46,34 @@ export function customerRefProblem(value: string): string | null {
   );
 }
 
+/**
+ * `customerRefProblem(s.slice(start, end)) === null`, answered from one pass
+ * over the characters for the usual pseudonym: printable ASCII with no `@`, a
+ * character no number is written with (a letter other than X, `_`, `=`…) and
+ * no ten digits in a row. Such a value cannot match any pattern of
+ * `rawCustomerRefReason`: the number patterns need the value to be digits and
+ * separators only, the others a run of ten digits or more. Anything else is
+ * put to `customerRefProblem` itself.
+ */
+export function customerRefOkAt(s: string, start: number, end: number): boolean {
+  let run = 0;
+  let longestRun = 0;
+  let notANumber = false;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) {
+      if (++run > longestRun) longestRun = run;
+      continue;
+    }
+    run = 0;
+    if (c < 0x21 || c > 0x7e || c === 0x40) return customerRefProblem(s.slice(start, end)) === null;
+    // `+`, `X`, `x` and the separators can all be part of a number.
+    if (c !== 0x2b && c !== 0x58 && c !== 0x78 && c !== 0x2d && c !== 0x2e && c !== 0x28 && c !== 0x29 && c !== 0x2f) notANumber = true;
+  }
+  if (notANumber && longestRun < 10 && end - start <= 128) return true;
+  return customerRefProblem(s.slice(start, end)) === null;
+}
+
 /** How a rejected customer_ref is shown: its kind and length, never its content. */
 export function describeCustomerRef(value: unknown): string {
   if (value === undefined) return 'nothing';

@@ -218,13 +218,47 @@ export type EventOf<T extends EventType> = Omit<EventEnvelope, 'type'> & { type:
 /** A validated event in its latest version, quantity filled in. */
 export type ContinuityEvent = { [T in EventType]: EventOf<T> }[EventType];
 
+// The patterns the JSON Schema publishes; `isEventIdAt` checks the same by hand (a test holds them together).
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 // Crockford base32, 26 characters, first at most 7 so the 128-bit value fits.
 const ULID = /^[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$/;
+export const EVENT_ID_PATTERNS = { uuid: UUID, ulid: ULID } as const;
+
+/** Per character code below 128: bit 1 set for a hex digit, bit 2 for a ULID character. */
+const ID_CHARS = (() => {
+  const table = new Uint8Array(128);
+  for (let c = 0; c < 128; c++) {
+    const ch = String.fromCharCode(c);
+    if (/[0-9a-fA-F]/.test(ch)) table[c] |= 1;
+    if (/[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]/.test(ch)) table[c] |= 2;
+  }
+  return table;
+})();
 
 /** Whether `value` is an event id (a UUID or a ULID); the schema and ingest's fast path both ask this. */
 export function isEventId(value: string): boolean {
-  return value.length === 36 ? UUID.test(value) : value.length === 26 && ULID.test(value);
+  return isEventIdAt(value, 0, value.length);
+}
+
+/** `isEventId` of `s[start, end)`, read off the characters (the patterns are UUID's and ULID's above). */
+export function isEventIdAt(s: string, start: number, end: number): boolean {
+  if (end - start === 36) {
+    for (let i = 0; i < 36; i++) {
+      const c = s.charCodeAt(start + i);
+      if (i === 8 || i === 13 || i === 18 || i === 23) {
+        if (c !== 0x2d) return false;
+      } else if (c > 127 || (ID_CHARS[c] & 1) === 0) return false;
+    }
+    return true;
+  }
+  if (end - start !== 26) return false;
+  const first = s.charCodeAt(start);
+  if (first < 0x30 || first > 0x37) return false;
+  for (let i = start + 1; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 127 || (ID_CHARS[c] & 2) === 0) return false;
+  }
+  return true;
 }
 
 function envelopeFields(catalog: Catalog, forJsonSchema: boolean) {

@@ -18,9 +18,9 @@
  */
 import type { z } from 'zod';
 import { perCatalog, type Catalog } from './catalog.ts';
-import { customerRefProblem } from './customer-ref.ts';
-import { ENVELOPE_FIELDS, EVENT_TYPES, isEventId, latestSchemaVersion, schemasFor } from './events.ts';
-import { checkDateTime } from './time.ts';
+import { customerRefOkAt } from './customer-ref.ts';
+import { ENVELOPE_FIELDS, EVENT_TYPES, isEventIdAt, latestSchemaVersion, schemasFor } from './events.ts';
+import { checkDateTimeAt } from './time.ts';
 
 /** What ingest needs of an event accepted by the shortcut; its canonical form is the line itself. */
 export interface FastAccepted {
@@ -31,19 +31,24 @@ export interface FastAccepted {
 
 export type FastAcceptor = (line: string) => FastAccepted | null;
 
+/**
+ * The checks look at the value where it lies in the line, `line[start, end)`:
+ * cutting every value out as a string of its own, and hashing those strings
+ * for set look-ups, was most of what the shortcut cost.
+ */
 interface Rule {
   optional: boolean;
-  /** For a string value (the text between its quotes, which holds no escape). */
-  string?: (value: string) => boolean;
+  /** For a string value: `[start, end)` is the text between its quotes, which holds no escape. */
+  string?: (line: string, start: number, end: number) => boolean;
   /** For any other value: its JSON text, which must also be the canonical rendering of the number. */
-  number?: (text: string) => boolean;
+  number?: (line: string, start: number, end: number) => boolean;
 }
 
 interface TypeRules {
   /** Per envelope field, in ENVELOPE_FIELDS order; `data` is handled by `data`. */
   envelope: Rule[];
   /** Data key → rule. */
-  data: Map<string, Rule>;
+  data: RangeMap<Rule>;
   /** How many data keys are required. */
   required: number;
 }
@@ -53,10 +58,10 @@ interface TypeRules {
  * Each stands for exactly one custom check on its field; a field with more is
  * put to zod.
  */
-const NATIVE: Record<string, (value: string) => boolean> = {
-  id: isEventId,
-  occurred_at: (value) => checkDateTime(value) === 'ok',
-  customer_ref: (value) => customerRefProblem(value) === null,
+const NATIVE: Record<string, (line: string, start: number, end: number) => boolean> = {
+  id: isEventIdAt,
+  occurred_at: (line, start, end) => checkDateTimeAt(line, start, end) === 'ok',
+  customer_ref: customerRefOkAt,
 };
 
 type Def = {
@@ -79,16 +84,121 @@ function canonicalNumber(text: string): number {
   return Number.isFinite(n) && String(n) === text ? n : NaN;
 }
 
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+
+/**
+ * `canonicalNumber` of `line[start, end)`. Integers of up to 15 digits, and
+ * decimals of up to 15 significant digits not below 1e-6 with no trailing
+ * zero, are canonical by their shape: 15 digits always survive the trip
+ * through a double, and JSON.stringify writes such a number without an
+ * exponent. Only other shapes are converted and written back to compare.
+ */
+export function canonicalNumberAt(line: string, start: number, end: number): number {
+  let p = start;
+  const negative = line.charCodeAt(p) === 0x2d;
+  if (negative) p++;
+  const first = p < end ? line.charCodeAt(p) : -1;
+  if (first === 0x30) p++;
+  else if (first > 0x30 && first <= 0x39) {
+    while (p < end && isDigit(line.charCodeAt(p))) p++;
+  } else return canonicalNumber(line.slice(start, end));
+  const intDigits = p - start - (negative ? 1 : 0);
+  if (p === end) {
+    // -0 is written as 0.
+    if (intDigits > 15 || (negative && first === 0x30)) return canonicalNumber(line.slice(start, end));
+    let value = 0;
+    for (let i = end - intDigits; i < end; i++) value = value * 10 + line.charCodeAt(i) - 0x30;
+    return negative ? -value : value;
+  }
+  if (line.charCodeAt(p) !== 0x2e || intDigits > 15) return canonicalNumber(line.slice(start, end));
+  const fraction = ++p;
+  while (p < end && isDigit(line.charCodeAt(p))) p++;
+  if (p !== end || p === fraction || line.charCodeAt(end - 1) === 0x30) return canonicalNumber(line.slice(start, end));
+  let significant = intDigits + (end - fraction);
+  if (first === 0x30) {
+    let zeros = fraction;
+    while (line.charCodeAt(zeros) === 0x30) zeros++;
+    // Below 1e-6 a number is written with an exponent.
+    if (zeros - fraction > 5) return canonicalNumber(line.slice(start, end));
+    significant = end - zeros;
+  }
+  if (significant > 15) return canonicalNumber(line.slice(start, end));
+  return Number(line.slice(start, end));
+}
+
+/** FNV-1a over the character codes of `s[start, end)`. */
+function hashRange(s: string, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/**
+ * A map with fixed string keys, looked up by a range of a line without cutting
+ * it out: open addressing over the keys' hashes, at most a quarter full, keys
+ * compared character by character.
+ */
+class RangeMap<T> {
+  private readonly keys: string[] = [];
+  private readonly values: T[] = [];
+  /** Per slot: index + 1 of the key there, 0 when free. */
+  private readonly slots: Int32Array;
+  private readonly hashes: Int32Array;
+
+  constructor(entries: Iterable<readonly [string, T]>) {
+    for (const [key, value] of entries) {
+      this.keys.push(key);
+      this.values.push(value);
+    }
+    let size = 8;
+    while (size < this.keys.length * 4) size *= 2;
+    this.slots = new Int32Array(size);
+    this.hashes = new Int32Array(size);
+    this.keys.forEach((key, i) => {
+      const hash = hashRange(key, 0, key.length);
+      let at = hash & (size - 1);
+      while (this.slots[at] !== 0) at = (at + 1) & (size - 1);
+      this.slots[at] = i + 1;
+      this.hashes[at] = hash;
+    });
+  }
+
+  /** Index of the key that is `line[start, end)`, or -1. */
+  find(line: string, start: number, end: number): number {
+    const hash = hashRange(line, start, end);
+    const mask = this.slots.length - 1;
+    for (let at = hash & mask; ; at = (at + 1) & mask) {
+      const slot = this.slots[at];
+      if (slot === 0) return -1;
+      if (this.hashes[at] !== hash) continue;
+      const key = this.keys[slot - 1];
+      if (key.length !== end - start) continue;
+      let i = 0;
+      while (i < key.length && key.charCodeAt(i) === line.charCodeAt(start + i)) i++;
+      if (i === key.length) return slot - 1;
+    }
+  }
+
+  key(index: number): string {
+    return this.keys[index];
+  }
+
+  value(index: number): T {
+    return this.values[index];
+  }
+}
+
 /** The value alone, put to zod; accepted only when zod returns it unchanged. */
 function byZod(schema: z.ZodType, optional: boolean): Rule {
   return {
     optional,
-    string: (value) => {
+    string: (line, start, end) => {
+      const value = line.slice(start, end);
       const r = schema.safeParse(value);
       return r.success && r.data === value;
     },
-    number: (text) => {
-      const n = canonicalNumber(text);
+    number: (line, start, end) => {
+      const n = canonicalNumberAt(line, start, end);
       if (Number.isNaN(n)) return false;
       const r = schema.safeParse(n);
       return r.success && r.data === n;
@@ -120,16 +230,16 @@ function ruleFor(name: string, field: z.ZodType): Rule {
   if (def.type === 'enum' && plain(def, 'entries') && checks.length === 0 && def.entries !== undefined) {
     const values = Object.values(def.entries);
     if (values.every((v) => typeof v === 'string')) {
-      const set = new Set(values as string[]);
-      return { optional, string: (value) => set.has(value) };
+      const set = new RangeMap((values as string[]).map((v) => [v, true] as const));
+      return { optional, string: (line, start, end) => set.find(line, start, end) >= 0 };
     }
   }
   if (def.type === 'literal' && plain(def, 'values') && checks.length === 0 && def.values?.length === 1) {
     const [literal] = def.values;
-    if (typeof literal === 'string') return { optional, string: (value) => value === literal };
+    if (typeof literal === 'string') return { optional, string: (line, start, end) => end - start === literal.length && line.startsWith(literal, start) };
     if (typeof literal === 'number' && Number.isFinite(literal)) {
       const text = String(literal);
-      return { optional, number: (t) => t === text };
+      return { optional, number: (line, start, end) => end - start === text.length && line.startsWith(text, start) };
     }
   }
   if (def.type === 'string' && plain(def)) {
@@ -145,8 +255,8 @@ function ruleFor(name: string, field: z.ZodType): Rule {
     }
     const native = NATIVE[name];
     if (known && (custom === 0 || (custom === 1 && native !== undefined))) {
-      if (custom === 0) return { optional, string: (value) => value.length >= min && value.length <= max };
-      return { optional, string: (value) => value.length >= min && value.length <= max && native(value) };
+      if (custom === 0) return { optional, string: (_line, start, end) => end - start >= min && end - start <= max };
+      return { optional, string: (line, start, end) => end - start >= min && end - start <= max && native(line, start, end) };
     }
   }
   // z.int() is a number whose definition carries the format.
@@ -164,8 +274,8 @@ function ruleFor(name: string, field: z.ZodType): Rule {
     if (known) {
       return {
         optional,
-        number: (text) => {
-          const n = canonicalNumber(text);
+        number: (line, start, end) => {
+          const n = canonicalNumberAt(line, start, end);
           return n >= min && n <= max && (!int || Number.isSafeInteger(n));
         },
       };
@@ -185,14 +295,14 @@ function rulesFor(schema: z.ZodType): TypeRules | null {
   if (dataDef.type !== 'object' || !plain(dataDef, 'shape', 'catchall') || (dataDef.checks ?? []).length > 0 || dataDef.shape === undefined) return null;
   // Only a strict object refuses unknown keys; anything laxer is zod's to judge.
   if (dataDef.catchall === undefined || defOf(dataDef.catchall).type !== 'never') return null;
-  const data = new Map<string, Rule>();
+  const data: [string, Rule][] = [];
   let required = 0;
   for (const [key, field] of Object.entries(dataDef.shape)) {
     const rule = ruleFor(key, field);
-    data.set(key, rule);
+    data.push([key, rule]);
     if (!rule.optional) required++;
   }
-  return { envelope: ENVELOPE_FIELDS.map((f) => (f === 'data' ? { optional: false } : ruleFor(f, shape[f]))), data, required };
+  return { envelope: ENVELOPE_FIELDS.map((f) => (f === 'data' ? { optional: false } : ruleFor(f, shape[f]))), data: new RangeMap(data), required };
 }
 
 // Control characters and backslashes (escapes) never appear in canonical JSON
@@ -210,11 +320,12 @@ export const fastAcceptor: (catalog: Catalog) => FastAcceptor = perCatalog(build
 
 function buildFastAcceptor(catalog: Catalog): FastAcceptor {
   const schemas = schemasFor(catalog);
-  const byType = new Map<string, TypeRules>();
+  const typeRules: [string, TypeRules][] = [];
   for (const type of EVENT_TYPES) {
     const rules = rulesFor(schemas.byType[type][latestSchemaVersion(type) - 1]);
-    if (rules !== null) byType.set(type, rules);
+    if (rules !== null) typeRules.push([type, rules]);
   }
+  const byType = new RangeMap(typeRules);
   const fields = ENVELOPE_FIELDS.length;
   const DATA = ENVELOPE_FIELDS.indexOf('data');
   const TYPE = ENVELOPE_FIELDS.indexOf('type');
@@ -252,21 +363,22 @@ function buildFastAcceptor(catalog: Catalog): FastAcceptor {
       if (line.charCodeAt(p) !== QUOTE) return -1;
       const keyEnd = line.indexOf('"', p + 1);
       if (keyEnd === -1 || line.charCodeAt(keyEnd + 1) !== COLON) return -1;
-      const key = line.slice(p + 1, keyEnd);
+      const found = rules.data.find(line, p + 1, keyEnd);
+      if (found < 0) return -1;
+      const key = rules.data.key(found);
+      const rule = rules.data.value(found);
       // Sorted as serializeEvent sorts (by UTF-16 code unit), and no key twice.
       if (previous !== '' && !(previous < key)) return -1;
       previous = key;
-      const rule = rules.data.get(key);
-      if (rule === undefined) return -1;
       if (!rule.optional) required++;
       const v = keyEnd + 2;
       if (line.charCodeAt(v) === QUOTE) {
         const end = line.indexOf('"', v + 1);
-        if (end === -1 || rule.string === undefined || !rule.string(line.slice(v + 1, end))) return -1;
+        if (end === -1 || rule.string === undefined || !rule.string(line, v + 1, end)) return -1;
         p = end + 1;
       } else {
         const end = bareEnd(line, v);
-        if (end === -1 || rule.number === undefined || !rule.number(line.slice(v, end))) return -1;
+        if (end === -1 || rule.number === undefined || !rule.number(line, v, end)) return -1;
         p = end;
       }
       const c = line.charCodeAt(p);
@@ -312,8 +424,9 @@ function buildFastAcceptor(catalog: Catalog): FastAcceptor {
       f++;
     }
     if (starts[TYPE] === -1 || quoted[TYPE] === 0) return null;
-    const rules = byType.get(line.slice(starts[TYPE], ends[TYPE]));
-    if (rules === undefined) return null;
+    const type = byType.find(line, starts[TYPE], ends[TYPE]);
+    if (type < 0) return null;
+    const rules = byType.value(type);
     for (let i = 0; i < fields; i++) {
       if (i === DATA) continue;
       const rule = rules.envelope[i];
@@ -321,8 +434,7 @@ function buildFastAcceptor(catalog: Catalog): FastAcceptor {
         if (!rule.optional) return null;
         continue;
       }
-      const text = line.slice(starts[i], ends[i]);
-      if (quoted[i] === 1 ? rule.string === undefined || !rule.string(text) : rule.number === undefined || !rule.number(text)) return null;
+      if (quoted[i] === 1 ? rule.string === undefined || !rule.string(line, starts[i], ends[i]) : rule.number === undefined || !rule.number(line, starts[i], ends[i])) return null;
     }
     const end = checkData(line, dataAt, rules);
     if (end === -1 || end !== line.length - 1 || line.charCodeAt(end) !== CLOSE) return null;
