@@ -25,6 +25,28 @@ import { parseIndex, serializeIndex, SparseIndex, type SegmentSummary } from './
 
 const SEGMENT_FILE = /^(\d{20})\.log$/;
 const READ_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Read chunks a consumer let go without decoding them (`StoredFrames.release`
+ * after a scan), kept for the next reads. A bulk consumer reads its whole
+ * log through a few dozen of them instead of a fresh megabyte per chunk,
+ * whose allocation, first touch and collection cost more than the read.
+ */
+export const readChunks = (() => {
+  const free: ArrayBuffer[] = [];
+  const MAX_FREE = 32;
+  return {
+    /** A buffer of `length` ≤ READ_CHUNK_BYTES bytes. */
+    take(length: number): Buffer {
+      const memory = free.pop() ?? new ArrayBuffer(READ_CHUNK_BYTES);
+      return Buffer.from(memory, 0, length);
+    },
+    /** Gives back a chunk nothing refers to any longer; others are left to the collector. */
+    give(chunk: Buffer) {
+      if (chunk.buffer.byteLength === READ_CHUNK_BYTES && chunk.byteOffset === 0 && free.length < MAX_FREE && chunk.buffer instanceof ArrayBuffer) free.push(chunk.buffer);
+    },
+  };
+})();
 const SCAN_CHUNK_BYTES = 4 * 1024 * 1024;
 
 export function segmentFileName(baseOffset: number): string {
@@ -111,8 +133,8 @@ async function walkFrames(handle: FileHandle, from: number, limit: number, chunk
   let want = chunkBytes;
   while (position < limit) {
     const length = Math.min(want, limit - position);
-    // A fresh buffer per chunk: decoded records keep views into it.
-    const buf = Buffer.allocUnsafe(length);
+    // A buffer per chunk, not one reused: decoded records keep views into it.
+    const buf = length <= READ_CHUNK_BYTES ? readChunks.take(length) : Buffer.allocUnsafe(length);
     const got = await readFully(handle, buf, length, position);
     let at = 0;
     while (at < got) {
@@ -527,7 +549,7 @@ export class Partition {
         details: { partition: this.s.partition, offset, start, end },
       });
     }
-    const out = new StoredFrames(this.s.partition);
+    const out = new StoredFrames(this.s.partition, readChunks.give);
     if (offset === end || !(maxRecords >= 1)) return out;
     const chunkBytes = Math.min(READ_CHUNK_BYTES, Math.max(64 * 1024, maxRecords * 512));
     let next = offset;

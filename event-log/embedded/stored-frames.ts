@@ -16,7 +16,11 @@ export class StoredFrames {
   private decoded: LogRecord[] | null = null;
   private released = false;
 
-  constructor(readonly partition: number) {}
+  constructor(
+    readonly partition: number,
+    /** Takes a chunk back for later reads, once nothing can refer to it. */
+    private readonly recycle?: (chunk: Buffer) => void,
+  ) {}
 
   get length(): number {
     return this.positions.length;
@@ -52,8 +56,9 @@ export class StoredFrames {
     return out;
   }
 
-  /** Lets the chunks go (see `RecordBatch.release`). */
+  /** Lets the chunks go (see `RecordBatch.release`); read again, unless records made of them may still be held. */
   release() {
+    if (!this.released && this.decoded === null && this.recycle) for (const chunk of this.chunks) this.recycle(chunk);
     this.released = true;
     this.decoded = null;
     this.chunks.length = 0;

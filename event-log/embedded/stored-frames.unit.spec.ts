@@ -12,8 +12,8 @@ function chunk(records: { key: string; value: string; headers?: Record<string, s
   return buf;
 }
 
-function stored(chunks: Buffer[]): StoredFrames {
-  const frames = new StoredFrames(3);
+function stored(chunks: Buffer[], recycle?: (chunk: Buffer) => void): StoredFrames {
+  const frames = new StoredFrames(3, recycle);
   const info = newFrameInfo();
   for (const buf of chunks) {
     for (let at = 0; at < buf.length; at += info.size) {
@@ -90,6 +90,24 @@ describe('stored frames', () => {
     assert.equal(own.lastOffset, 0);
     assert.throws(() => own.records(), /read after the batch was released/);
     assert.throws(() => own.scan(() => {}), /scan after the batch was released/);
+  });
+
+  it('gives its chunks back for later reads only when no record was made of them', () => {
+    const chunks = [chunk([{ key: 'a', value: '{"n":1}' }], 0), chunk([{ key: 'b', value: '{"n":2}' }], 1)];
+    const givenBack: Buffer[] = [];
+    const scanned = stored(chunks, (c) => givenBack.push(c));
+    scanned.scan(() => {});
+    scanned.release();
+    assert.deepEqual(givenBack, chunks);
+    scanned.release();
+    assert.equal(givenBack.length, 2, 'given back once');
+
+    givenBack.length = 0;
+    const decoded = stored(chunks, (c) => givenBack.push(c));
+    const [record] = decoded.records();
+    decoded.release();
+    assert.equal(givenBack.length, 0, 'a record may still be held: its chunk is left to the collector');
+    assert.equal(record.value.toString(), '{"n":1}');
   });
 
   it('is empty before anything is added', () => {
