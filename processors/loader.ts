@@ -460,13 +460,18 @@ function combine(members: Subscription[]): Subscription {
   };
 }
 
-/** Resolves when the group has committed everything the log held, checked twice. */
+/**
+ * Resolves when the group has committed everything the log held, checked
+ * twice. `pollMs` defaults to 20 ms on the embedded log (its offsets are in
+ * this process's memory; a caller waits for the last insert, not the poll)
+ * and 100 ms on Kafka (each poll asks the brokers).
+ */
 export async function waitUntilIdle(
   log: EventLog,
   groupId: string,
   options: { pollMs?: number; failed?: () => unknown; onProgress?: (lag: number) => void } = {},
 ): Promise<void> {
-  const pollMs = options.pollMs ?? 100;
+  const pollMs = options.pollMs ?? (log.kind === 'embedded' ? 20 : 100);
   let quietChecks = 0;
   for (;;) {
     const failure = options.failed?.();
