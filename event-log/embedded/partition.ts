@@ -32,7 +32,7 @@ const READ_CHUNK_BYTES = 1024 * 1024;
  * log through a few dozen of them instead of a fresh megabyte per chunk,
  * whose allocation, first touch and collection cost more than the read.
  */
-export const readChunks = (() => {
+const readChunks = (() => {
   const free: ArrayBuffer[] = [];
   const MAX_FREE = 32;
   return {
