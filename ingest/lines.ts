@@ -101,18 +101,15 @@ export type LineSink = (line: number, text: string, invalid?: FieldError) => voi
  */
 export function linesOfRun(bytes: Buffer, firstLine: number, sink: LineSink): number {
   const ascii = isAscii(bytes);
-  if (ascii || isUtf8(bytes)) {
-    let i = 0;
-    for (let at = 0; ; i++) {
-      let end = bytes.indexOf(0x0a, at);
-      if (end === -1) end = bytes.length;
-      if (end - at > MAX_LINE_BYTES) {
-        const line = lineFromKept(firstLine + i, bytes.subarray(at, end), end - at);
-        if (line) sink(firstLine + i, line.text, line.invalid);
-        if (end === bytes.length) break;
-        at = end + 1;
-        continue;
-      }
+  const utf8 = ascii || isUtf8(bytes);
+  let n = firstLine;
+  for (let at = 0; ; n++) {
+    let end = bytes.indexOf(0x0a, at);
+    if (end === -1) end = bytes.length;
+    if (!utf8 || end - at > MAX_LINE_BYTES) {
+      const line = lineFromKept(n, bytes.subarray(at, end), end - at);
+      if (line) sink(n, line.text, line.invalid);
+    } else {
       // A CR before the newline is not part of the line.
       const to = end > at && bytes[end - 1] === 0x0d ? end - 1 : end;
       let t: string;
@@ -121,20 +118,10 @@ export function linesOfRun(bytes: Buffer, firstLine: number, sink: LineSink): nu
         t = bytes.toString('utf8', at, to);
         if (t.charCodeAt(0) === 0xfeff) t = t.slice(1);
       }
-      if (t.trim() !== '') sink(firstLine + i, t);
-      if (end === bytes.length) break;
-      at = end + 1;
+      if (t.trim() !== '') sink(n, t);
     }
-    return i + 1;
-  }
-  let n = firstLine;
-  for (let start = 0; ; n++) {
-    let end = bytes.indexOf(0x0a, start);
-    if (end === -1) end = bytes.length;
-    const line = lineFromKept(n, bytes.subarray(start, end), end - start);
-    if (line) sink(n, line.text, line.invalid);
     if (end === bytes.length) break;
-    start = end + 1;
+    at = end + 1;
   }
   return n - firstLine + 1;
 }
