@@ -20,7 +20,7 @@ import type { z } from 'zod';
 import { perCatalog, type Catalog } from './catalog.ts';
 import { customerRefOkAt } from './customer-ref.ts';
 import { ENVELOPE_FIELDS, EVENT_TYPES, isEventIdAt, latestSchemaVersion, schemasFor } from './events.ts';
-import { checkDateTimeAt } from './time.ts';
+import { checkDateTimeAt, isDigit } from './time.ts';
 
 /** What ingest needs of an event accepted by the shortcut; its canonical form is the line itself. */
 export interface FastAccepted {
@@ -83,8 +83,6 @@ function canonicalNumber(text: string): number {
   const n = Number(text);
   return Number.isFinite(n) && String(n) === text ? n : NaN;
 }
-
-const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 
 /**
  * `canonicalNumber` of `line[start, end)`. Integers of up to 15 digits, and

@@ -29,7 +29,8 @@ function isCalendarDate(year: number, month: number, day: number): boolean {
 
 export type TimeCheck = 'ok' | 'format' | 'calendar' | 'range';
 
-const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+/** Whether a character code is an ASCII digit (what `\d` matches without the u flag). */
+export const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 
 /** The `n` digits at `at` as a number, or -1 when one is not a digit. */
 function digitsAt(s: string, at: number, n: number): number {
