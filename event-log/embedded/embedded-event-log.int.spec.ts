@@ -237,6 +237,36 @@ describe('embedded event log', () => {
     });
   });
 
+  it('names the damaged record in the middle of a closed segment, and serves the records before it', async () => {
+    const dir = freshDir();
+    const topic = 'middle';
+    const values = Array.from({ length: 40 }, (_, i) => `value-${i}-${'m'.repeat(i * 5)}`);
+    // A closed segment: the last one is recovered (cut) on open, never served damaged.
+    const { log } = await openLog({ dir, topic, partitions: 1, segmentBytes: 4096 });
+    await log.append(values.map((value) => ({ key: 'k', value })));
+    await log.close();
+    const path = segmentPath(dir, topic, 0);
+    const bytes = readFileSync(path);
+    assert.ok(bytes.length < values.reduce((n, v) => n + frameSize('k', v), 0), 'the records span more than one segment');
+    const damagedStart = values.slice(0, 23).reduce((n, v) => n + frameSize('k', v), 0);
+    bytes[damagedStart + frameSize('k', values[23]) - 3] ^= 0x04;
+    writeFileSync(path, bytes);
+    const reopened = await openLog({ dir, topic, partitions: 1, segmentBytes: 4096 });
+    try {
+      assert.deepEqual(reopened.warnings, []);
+      await assert.rejects(
+        reopened.log.read(0, 0, 100),
+        rejectsWith('CONT_ERR_LOG_CORRUPT', new RegExp(`record at position ${damagedStart} of .* \\(near offset 23\\) is damaged: checksum mismatch`)),
+      );
+      assert.deepEqual(
+        (await reopened.log.read(0, 0, 23)).map((r) => r.value.toString()),
+        values.slice(0, 23),
+      );
+    } finally {
+      await reopened.log.close();
+    }
+  });
+
   describe('writer lock', () => {
     it('takes over the lock of a process that no longer runs', async () => {
       const dir = freshDir();

@@ -14,12 +14,14 @@ import { fsyncDir, isErrno, isTempFile, writeFileAtomic } from './files.ts';
 import {
   checkFrame,
   FRAME_CORRUPT,
-  FRAME_INCOMPLETE,
+  FRAME_OK,
   newFrameInfo,
   writeFrame,
   type FrameInfo,
+  type FrameStatus,
   type PreparedRecord,
 } from './record-format.ts';
+import { frameChecksumsMatch } from './frame-checksums.ts';
 import { StoredFrames } from './stored-frames.ts';
 import { parseIndex, serializeIndex, SparseIndex, type SegmentSummary } from './segment-index.ts';
 
@@ -129,6 +131,10 @@ async function writeAll(handle: FileHandle, buf: Buffer, position: number): Prom
 /** Reads `[from, limit)` in large chunks and hands every whole, checksummed frame to `visit`. */
 async function walkFrames(handle: FileHandle, from: number, limit: number, chunkBytes: number, visit: FrameVisitor): Promise<WalkResult> {
   const info = newFrameInfo();
+  // The whole frames of the chunk in hand, checked but for their checksums.
+  const sizes: number[] = [];
+  const offsets: number[] = [];
+  const timestamps: number[] = [];
   let position = from;
   let want = chunkBytes;
   while (position < limit) {
@@ -136,25 +142,56 @@ async function walkFrames(handle: FileHandle, from: number, limit: number, chunk
     // A buffer per chunk, not one reused: decoded records keep views into it.
     const buf = length <= READ_CHUNK_BYTES ? readChunks.take(length) : Buffer.allocUnsafe(length);
     const got = await readFully(handle, buf, length, position);
+    let count = 0;
+    let end = 0;
+    let status: FrameStatus = FRAME_OK;
+    while (end < got) {
+      status = checkFrame(buf, end, got, info, false);
+      if (status !== FRAME_OK) break;
+      sizes[count] = info.size;
+      offsets[count] = info.offset;
+      timestamps[count] = info.timestamp;
+      count++;
+      end += info.size;
+    }
+    let checksumsMatch = frameChecksumsMatch(buf, 0, end);
+    if (!checksumsMatch) {
+      // A body does not match its checksum: the good frames end at the first such.
+      let at = 0;
+      let i = 0;
+      while (i < count && checkFrame(buf, at, got, info) === FRAME_OK) at += sizes[i++];
+      if (i < count) {
+        count = i;
+        end = at;
+        status = FRAME_CORRUPT;
+      } else checksumsMatch = true;
+    }
+    if (checksumsMatch && status !== FRAME_OK) {
+      // The frame that stopped the walk gets the verdict it gets on its own (its checksum comes first).
+      status = checkFrame(buf, end, got, info);
+    }
+    const stopSize = info.size;
+    const reason = info.reason;
     let at = 0;
-    while (at < got) {
-      const status = checkFrame(buf, at, got, info);
-      if (status === FRAME_INCOMPLETE) break;
-      if (status === FRAME_CORRUPT) return { position: position + at, problem: info.reason };
+    for (let i = 0; i < count; i++) {
+      info.size = sizes[i];
+      info.offset = offsets[i];
+      info.timestamp = timestamps[i];
       const verdict = visit(buf, at, info, position + at);
       if (verdict === false) return { position: position + at, problem: null };
       if (verdict !== true) return { position: position + at, problem: verdict };
-      at += info.size;
+      at += sizes[i];
     }
+    if (status === FRAME_CORRUPT) return { position: position + at, problem: reason };
     if (at === got && got === length) {
       position += at;
       continue;
     }
     const stop = position + at;
     if (got < length) return { position: stop, problem: `the file ends ${limit - position - got} bytes early` };
-    if (stop + info.size > limit) return { position: stop, problem: `short record: ${limit - stop} bytes left where a record needs ${info.size}` };
+    if (stop + stopSize > limit) return { position: stop, problem: `short record: ${limit - stop} bytes left where a record needs ${stopSize}` };
     // The frame continues past this chunk: read again from its start, big enough to hold it.
-    if (at === 0) want = Math.max(want, info.size);
+    if (at === 0) want = Math.max(want, stopSize);
     position += at;
   }
   return { position, problem: null };

@@ -177,8 +177,12 @@ export function newFrameInfo(): FrameInfo {
   return { size: 0, offset: -1, timestamp: -1, reason: '' };
 }
 
-/** Validates the frame at `pos` of `buf[..end]`: length, checksum and the body's inner lengths. */
-export function checkFrame(buf: Buffer, pos: number, end: number, info: FrameInfo): FrameStatus {
+/**
+ * Validates the frame at `pos` of `buf[..end]`: length, checksum and the
+ * body's inner lengths. Without `checksum`, everything but the checksum: a
+ * reader checks the checksums of a run of frames at once (`frameChecksumsMatch`).
+ */
+export function checkFrame(buf: Buffer, pos: number, end: number, info: FrameInfo, checksum = true): FrameStatus {
   if (end - pos < FRAME_HEADER_BYTES) {
     info.size = FRAME_HEADER_BYTES;
     return FRAME_INCOMPLETE;
@@ -192,7 +196,7 @@ export function checkFrame(buf: Buffer, pos: number, end: number, info: FrameInf
   if (end - pos < info.size) return FRAME_INCOMPLETE;
   const bodyStart = pos + FRAME_HEADER_BYTES;
   const bodyEnd = bodyStart + bodyLength;
-  if (crc32(buf.subarray(bodyStart, bodyEnd)) !== buf.readUInt32LE(pos + 4)) {
+  if (checksum && crc32(buf.subarray(bodyStart, bodyEnd)) !== buf.readUInt32LE(pos + 4)) {
     info.reason = 'checksum mismatch';
     return FRAME_CORRUPT;
   }
