@@ -335,8 +335,9 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     };
   })();
 
-  // A batch's rows take about what the previous one took: its body is sized once.
+  // A batch takes about what the previous one took: its body and id table are sized once.
   let expectedBytes = 1 << 20;
+  let expectedRows = 0;
 
   async function handle(batch: RecordBatch, consumer: { commit(p: number, o: number, m?: string | null): Promise<void> }) {
     const invalid: { record: LogRecord; errors: FieldError[] }[] = [];
@@ -353,7 +354,7 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     if (batch.scan && inPlace) {
       // Values copied from where the log read them: no record object, no parse.
       // A batch that can be released is, once scanned: a refused row is read again from the log.
-      candidates = new RowPack(batch.partition, batch.release ? null : batch, expectedBytes);
+      candidates = new RowPack(batch.partition, batch.release ? null : batch, expectedBytes, expectedRows);
       const coordinates = { partition: batch.partition, offset: 0, timestamp: 0 };
       const peek: RowInPlace = { idStart: 0, idEnd: 0, time: NaN, coordinates: false };
       batch.scan((buf, start, end, index, offset, timestamp, headers) => {
@@ -373,6 +374,7 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     }
     if (lastOffset < 0) return;
     expectedBytes = Math.max(64 * 1024, candidates.byteLength + (candidates.byteLength >> 3));
+    expectedRows = candidates.length + (candidates.length >> 3);
     // Kept before anything is committed, so a crash cannot lose them.
     await deadLetterAll(invalid);
     if (candidates.length > 0) {

@@ -79,11 +79,18 @@ export class RowPack {
   /** Where the body went when it was staged (`release`), -1 while it is here. */
   private stagedAt = -1;
 
-  constructor(partition: number, batch: RecordBatch | null, expectedBytes = 64 * 1024) {
+  constructor(partition: number, batch: RecordBatch | null, expectedBytes = 64 * 1024, expectedRows = 0) {
     this.batch = batch;
     this.partition = partition;
     this.body = Buffer.allocUnsafe(Math.max(1024, expectedBytes));
     this.idBytes = Buffer.allocUnsafe(Math.max(256, expectedBytes >> 3));
+    // Sized for the rows expected, the id table is never rebuilt while the pack fills.
+    if (expectedRows > 0) this.allocateSlots(Math.max(1024, 2 ** Math.ceil(Math.log2(expectedRows * 2))));
+  }
+
+  private allocateSlots(capacity: number) {
+    this.slots = new Int32Array(capacity);
+    this.slotHashes = new Int32Array(capacity);
   }
 
   /** Row i's id. */
@@ -115,17 +122,21 @@ export class RowPack {
   /** Makes room in the id table for one more row, growing it to stay at most half full. */
   private reserveSlot() {
     if (this.slots && (this.length + 1) * 2 <= this.slots.length) return;
-    const capacity = this.slots ? this.slots.length * 2 : 1024;
-    this.slots = new Int32Array(capacity);
-    this.slotHashes = new Int32Array(capacity);
-    const mask = capacity - 1;
-    for (let i = 0; i < this.length; i++) {
-      const from = i === 0 ? 0 : this.idEnds[i - 1];
-      const hash = hashBytes(this.idBytes, from, this.idEnds[i]);
-      let at = hash & mask;
-      while (this.slots[at] !== 0) at = (at + 1) & mask;
-      this.slots[at] = i + 1;
-      this.slotHashes[at] = hash;
+    const oldSlots = this.slots;
+    const oldHashes = this.slotHashes;
+    this.allocateSlots(oldSlots ? oldSlots.length * 2 : 1024);
+    if (!oldSlots || !oldHashes) return;
+    const slots = this.slots!;
+    const hashes = this.slotHashes!;
+    const mask = slots.length - 1;
+    // Each id's hash was kept with its slot: moved, not computed again.
+    for (let s = 0; s < oldSlots.length; s++) {
+      const row = oldSlots[s];
+      if (row === 0) continue;
+      let at = oldHashes[s] & mask;
+      while (slots[at] !== 0) at = (at + 1) & mask;
+      slots[at] = row;
+      hashes[at] = oldHashes[s];
     }
   }
 
@@ -148,7 +159,9 @@ export class RowPack {
       this.idBytes.copy(grown, 0, 0, this.idSize);
       this.idBytes = grown;
     }
-    this.idBytes.set(buf.subarray(start, end), this.idSize);
+    // Byte by byte: an id is a few dozen bytes, where a view and `set` cost more.
+    const idBytes = this.idBytes;
+    for (let i = 0, at = this.idSize; i < length; i++) idBytes[at + i] = buf[start + i];
     this.idSize += length;
     this.idEnds.push(this.idSize);
   }

@@ -13,24 +13,26 @@ function rowOf(id: string, i: number) {
 }
 
 describe('row pack', () => {
-  it('keeps the first row of each id, found by its bytes, whichever way the row came', () => {
-    const pack = new RowPack(3, null, 64);
-    const ids = Array.from({ length: 20_000 }, (_, i) => `e${(i * 7919).toString(36)}-${i % 13}`);
-    ids.forEach((id, i) => {
-      const r = rowOf(id, i);
-      assert.equal(pack.addBytesUnique(i, at(i), r.idStart, r.idEnd, 1000 + i, r.buf, r.start, r.end, false), true, id);
+  for (const [sized, expectedRows] of [['grown from empty', 0], ['sized for fewer rows than come', 5_000]] as const) {
+    it(`keeps the first row of each id, found by its bytes, whichever way the row came (id table ${sized})`, () => {
+      const pack = new RowPack(3, null, 64, expectedRows);
+      const ids = Array.from({ length: 20_000 }, (_, i) => `e${(i * 7919).toString(36)}-${i % 13}`);
+      ids.forEach((id, i) => {
+        const r = rowOf(id, i);
+        assert.equal(pack.addBytesUnique(i, at(i), r.idStart, r.idEnd, 1000 + i, r.buf, r.start, r.end, false), true, id);
+      });
+      // Every id again, as bytes and as a string: all refused, nothing added.
+      ids.forEach((id, i) => {
+        const r = rowOf(id, -i);
+        assert.equal(pack.addBytesUnique(i, at(i), r.idStart, r.idEnd, 0, r.buf, r.start, r.end, false), false, id);
+        assert.equal(pack.addUnique(i, at(i), id, 0, `{"id":"${id}"}`, false), false, id);
+      });
+      assert.equal(pack.length, ids.length);
+      assert.deepEqual(pack.ids(), ids);
+      assert.equal(pack.row(19_999).toString(), `{"id":"${ids[19_999]}","n":19999}\n`);
+      assert.equal(pack.times[5], 1005);
     });
-    // Every id again, as bytes and as a string: all refused, nothing added.
-    ids.forEach((id, i) => {
-      const r = rowOf(id, -i);
-      assert.equal(pack.addBytesUnique(i, at(i), r.idStart, r.idEnd, 0, r.buf, r.start, r.end, false), false, id);
-      assert.equal(pack.addUnique(i, at(i), id, 0, `{"id":"${id}"}`, false), false, id);
-    });
-    assert.equal(pack.length, ids.length);
-    assert.deepEqual(pack.ids(), ids);
-    assert.equal(pack.row(19_999).toString(), `{"id":"${ids[19_999]}","n":19999}\n`);
-    assert.equal(pack.times[5], 1005);
-  });
+  }
 
   it('tells apart ids that share a prefix, and non-ASCII ids', () => {
     const pack = new RowPack(0, null);
