@@ -91,6 +91,12 @@ export const configSchema = z.object({
       leaderSyncDelayMs: z.coerce.number().int().min(0).max(60_000).default(0),
     })
     .prefault({}),
+  ingest: z
+    .object({
+      /** Worker threads that validate large inputs. Default: the cores, one fewer when the warehouse processors run in the same process (they and the engine need a core of their own); 0 validates on the main thread. */
+      validationThreads: z.coerce.number().int().min(0).max(256).optional(),
+    })
+    .prefault({}),
   processor: z
     .object({
       /** Consumer group of the warehouse processors. Default continuity-warehouse. */
@@ -147,6 +153,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
       database: pick('CLICKHOUSE_DATABASE'),
       cluster: pick('CLICKHOUSE_CLUSTER'),
     },
+    ingest: { validationThreads: pick('CONTINUITY_VALIDATION_THREADS') as never },
     log: {
       partitions: pick('CONTINUITY_LOG_PARTITIONS') as never,
       fsync: pick('CONTINUITY_LOG_FSYNC') as never,

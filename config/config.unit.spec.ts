@@ -11,6 +11,7 @@ describe('configuration', () => {
     assert.equal(c.log.partitions, undefined, 'an existing log keeps its count; new logs get 8');
     assert.equal(c.log.topic, 'continuity.events.v1');
     assert.equal(c.processor.batchRecords, 200_000);
+    assert.equal(c.ingest.validationThreads, undefined, 'decided when the pool starts: the cores, one fewer beside the processors');
     assert.equal(c.clickhouse.url, undefined);
   });
 
@@ -27,6 +28,8 @@ describe('configuration', () => {
     assert.equal(c.dataDir, '/tmp/x');
     assert.equal(c.http.port, 9001);
     assert.equal(c.clickhouse.url, 'http://ch:8123');
+    assert.equal(loadConfig({}, { CONTINUITY_VALIDATION_THREADS: '0' }).ingest.validationThreads, 0);
+    assert.equal(loadConfig({ ingest: { validationThreads: 3 } }, { CONTINUITY_VALIDATION_THREADS: '1' }).ingest.validationThreads, 3);
   });
 
   it('selects Kafka when brokers are given', () => {
@@ -43,5 +46,6 @@ describe('configuration', () => {
     });
     assert.throws(() => loadConfig({}, { CONTINUITY_PORT: '70000' }), /http\.port/);
     assert.throws(() => loadConfig({}, { CLICKHOUSE_URL: 'not a url' }), /clickhouse\.url/);
+    assert.throws(() => loadConfig({}, { CONTINUITY_VALIDATION_THREADS: '-1' }), /ingest\.validationThreads: .*>=0/);
   });
 });

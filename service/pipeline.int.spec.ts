@@ -2,6 +2,7 @@
  * The embedded pipeline end to end against the real chDB engine: seed figures,
  * duplicates, restarts mid-stream.
  */
+import { availableParallelism } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { seedScenario } from '../ingest/simulator/index.ts';
@@ -47,6 +48,35 @@ describe('embedded pipeline', () => {
       assert.deepEqual({ q: Number(rollup.q), n: Number(rollup.n) }, { q: seedQuantity, n: seed.length });
     } finally {
       await pipeline.close();
+    }
+  });
+
+  it('validates large inputs on a worker per core, one fewer while the processors run in the same process', async () => {
+    const cores = availableParallelism();
+    const sample = seed.slice(0, 3000);
+    const block = Buffer.from(sample.map((e) => serializeEvent(e) + '\n').join(''));
+    assert.ok(block.length > 512 * 1024, 'a block large enough for the workers');
+    const cases = [
+      { name: 'ingest only', processors: false, validationThreads: undefined, threads: cores },
+      { name: 'beside the processors', processors: true, validationThreads: undefined, threads: Math.max(1, cores - 1) },
+      { name: 'configured 0', processors: true, validationThreads: 0, threads: 0 },
+    ];
+    for (const c of cases) {
+      const config = testConfig(`${tmp.dir}/threads-${c.threads}-${c.processors}`, c.validationThreads === undefined ? {} : { ingest: { validationThreads: c.validationThreads } });
+      const pipeline = await openPipeline(config, { purpose: 'test' });
+      try {
+        const processors = c.processors ? await pipeline.startProcessors() : null;
+        assert.equal(pipeline.validationThreads, 0, `${c.name}: no worker before the first large input`);
+        const result = await pipeline.ingestor.ingestBlock(Buffer.from(block), 1, 'test');
+        assert.deepEqual([result.accepted, result.rejected.length, result.lines], [3000, 0, 3000], c.name);
+        assert.equal(pipeline.validationThreads, c.threads, c.name);
+        if (processors) {
+          await processors.untilIdle();
+          assert.deepEqual(await totals(pipeline), { rows: 3000, ids: 3000, quantity: sample.reduce((s, e) => s + e.quantity, 0) }, c.name);
+        }
+      } finally {
+        await pipeline.close();
+      }
     }
   });
 

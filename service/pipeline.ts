@@ -4,6 +4,7 @@
  * Every command goes through here, so the embedded default and the distributed
  * deployment share one code path.
  */
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { EventLog } from '../event-log/event-log.ts';
 import { getEmbeddedEventLog } from '../event-log/embedded/index.ts';
@@ -35,6 +36,8 @@ export interface Pipeline {
   readonly deadLetters: EventLog;
   readonly warehouse: Warehouse;
   readonly ingestor: Ingestor;
+  /** Worker threads validating large inputs: 0 until the first one arrives (see `ingest.validationThreads`). */
+  readonly validationThreads: number;
   startProcessors(): Promise<Processors>;
   close(): Promise<void>;
 }
@@ -129,9 +132,16 @@ export async function openPipeline(config: FrozenConfig, options: OpenOptions): 
     const catalog = loadCatalog({ extraOrgsFile: config.orgCatalogFile });
     if (options.logs !== false) logs = await openEventLogs(config);
     if (options.warehouse !== false) warehouse = await openWarehouse(config);
-    const validation = adaptiveValidation(catalog, { extraOrgsFile: config.orgCatalogFile });
-    const ingestor = logs ? createIngestor({ log: logs.log, deadLetters: logs.deadLetters, catalog, validation }) : null;
     const running: Processors[] = [];
+    const validation = adaptiveValidation(catalog, {
+      extraOrgsFile: config.orgCatalogFile,
+      // Asked when the first large input arrives. With the processors in this
+      // process, the main thread (appends and the loader's copying) and the
+      // engine need the other core: a worker per core there is as fast and
+      // costs a thread's memory (~100 MB on the benchmark).
+      size: () => config.ingest.validationThreads ?? Math.max(1, availableParallelism() - (running.length > 0 ? 1 : 0)),
+    });
+    const ingestor = logs ? createIngestor({ log: logs.log, deadLetters: logs.deadLetters, catalog, validation }) : null;
 
     const pipeline: Pipeline = {
       config,
@@ -147,6 +157,9 @@ export async function openPipeline(config: FrozenConfig, options: OpenOptions): 
       },
       get ingestor() {
         return ingestor ?? unavailable('the event log');
+      },
+      get validationThreads() {
+        return validation.threads;
       },
       async startProcessors() {
         let failure: unknown = null;

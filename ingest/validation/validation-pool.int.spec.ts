@@ -79,6 +79,29 @@ describe('validation pool', () => {
     largeBlock.set(body);
     assert.equal((await adaptive.validateBlock(largeBlock, 1)).lines, 3000);
     assert.equal(largeBlock.buffer.byteLength, 0, 'handed to a worker');
+    assert.equal(adaptive.threads, 1);
     await adaptive.close();
+  });
+
+  it('asks for its size when the first large input arrives, and with 0 validates everything here', async () => {
+    const body = Buffer.from(texts.join('\n'));
+    const inline = await inlineValidation(defaultCatalog()).validateBlock(Buffer.from(body), 1);
+    let asked = 0;
+    const none = adaptiveValidation(defaultCatalog(), {
+      size: () => {
+        asked++;
+        return 0;
+      },
+    });
+    await none.validate(texts.slice(0, 10), lines.slice(0, 10));
+    assert.equal(asked, 0, 'not for a small input');
+    const block = Buffer.from(new ArrayBuffer(body.length));
+    block.set(body);
+    assert.deepEqual(await none.validateBlock(block, 1), inline);
+    await none.validateBlock(Buffer.from(body), 1);
+    assert.equal(block.length, body.length, 'validated here, not handed to a worker');
+    assert.equal(asked, 1);
+    assert.equal(none.threads, 0);
+    await none.close();
   });
 });

@@ -23,6 +23,8 @@ export interface ValidationPool {
    * caller must not use it afterwards.
    */
   validateBlock(bytes: Buffer, firstLine: number): Promise<ValidatedBlock>;
+  /** Worker threads validating; 0 when it all runs on the calling thread. */
+  readonly threads: number;
   close(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export function inlineValidation(catalog: Catalog): ValidationPool {
     async validateBlock(bytes, firstLine) {
       return validateBlock(bytes, firstLine, catalog);
     },
+    threads: 0,
     async close() {},
   };
 }
@@ -107,32 +110,49 @@ export function createValidationPool(options: ValidationPoolOptions = {}): Valid
       }
       return request<ValidatedBlock>({ block: own, firstLine }, [own.buffer as ArrayBuffer]);
     },
+    threads: size,
     async close() {
       await Promise.all(workers.map((w) => w.terminate()));
     },
   };
 }
 
+export interface AdaptiveValidationOptions extends Omit<ValidationPoolOptions, 'size'> {
+  /** Worker threads, or a function asked when the pool starts (on the first large input); 0 validates everything inline. Default: the machine's cores. */
+  size?: number | (() => number);
+  /** Fewer lines than this are validated inline. Default 2,000. */
+  threshold?: number;
+  /** A block of fewer bytes than this is validated inline. Default 512 KiB. */
+  blockThreshold?: number;
+}
+
 /**
  * Inline for small chunks (an HTTP request of a few events pays no thread
  * hop), a worker pool, started on first need, for large ones.
  */
-export function adaptiveValidation(catalog: Catalog, options: ValidationPoolOptions & { threshold?: number; blockThreshold?: number } = {}): ValidationPool {
+export function adaptiveValidation(catalog: Catalog, options: AdaptiveValidationOptions = {}): ValidationPool {
   const inline = inlineValidation(catalog);
   const threshold = options.threshold ?? 2000;
   // About `threshold` lines of events of a few hundred bytes.
   const blockThreshold = options.blockThreshold ?? 512 * 1024;
   let pool: ValidationPool | null = null;
+  const large = (): ValidationPool => {
+    if (pool) return pool;
+    const size = typeof options.size === 'function' ? options.size() : options.size;
+    pool = size === 0 ? inline : createValidationPool({ ...options, size });
+    return pool;
+  };
   return {
     validate(texts, lines) {
       if (texts.length < threshold) return inline.validate(texts, lines);
-      pool ??= createValidationPool(options);
-      return pool.validate(texts, lines);
+      return large().validate(texts, lines);
     },
     validateBlock(bytes, firstLine) {
       if (bytes.length < blockThreshold) return inline.validateBlock(bytes, firstLine);
-      pool ??= createValidationPool(options);
-      return pool.validateBlock(bytes, firstLine);
+      return large().validateBlock(bytes, firstLine);
+    },
+    get threads() {
+      return pool?.threads ?? 0;
     },
     async close() {
       await pool?.close();
