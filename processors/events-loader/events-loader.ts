@@ -14,12 +14,8 @@ import { eventsLoaderDefaults, type EventsLoaderConfig } from './config.ts';
 export const VALIDATED_HEADER = 'continuity-validated';
 
 const ID_AT = 7; // after `{"id":"`
-const TYPE_FIELD = Buffer.from('","type":"');
-const VERSION_FIELD = Buffer.from('","schema_version":');
-const TIME_FIELD = Buffer.from(',"occurred_at":"');
-/** Bytes an event id may hold ([0-9A-Za-z-]) and an event type ([a-z_.]): one load per byte. */
+/** Bytes an event id may hold ([0-9A-Za-z-]): one load per byte. */
 const ID_BYTE = byteClass(/[0-9A-Za-z-]/);
-const TYPE_BYTE = byteClass(/[a-z_.]/);
 
 function byteClass(pattern: RegExp): Uint8Array {
   const table = new Uint8Array(256);
@@ -27,14 +23,22 @@ function byteClass(pattern: RegExp): Uint8Array {
   return table;
 }
 
-/** Each event type's name as bytes with its latest schema version, to match a record's type without a string. */
-const TYPES = EVENT_TYPES.map((type) => ({ bytes: Buffer.from(type), latest: latestSchemaVersion(type) }));
+/**
+ * What follows the id in a canonical record of each type at its latest schema
+ * version, up to the opening quote of `occurred_at`: one comparison finds the
+ * type and checks the version. A record of an older version matches none.
+ */
+const AFTER_ID = EVENT_TYPES.map((type) => Buffer.from(`","type":"${type}","schema_version":${latestSchemaVersion(type)},"occurred_at":"`));
+const TYPE_AT = '","type":"'.length;
 
-function typeLatestVersion(value: Buffer, from: number, to: number): number {
-  next: for (const t of TYPES) {
-    if (t.bytes.length !== to - from) continue;
-    for (let i = 0; i < t.bytes.length; i++) if (t.bytes[i] !== value[from + i]) continue next;
-    return t.latest;
+/** Length of the `AFTER_ID` pattern at `at`, or -1. */
+function afterIdLength(value: Buffer, at: number, end: number): number {
+  const first = value[at + TYPE_AT];
+  for (const pattern of AFTER_ID) {
+    if (pattern[TYPE_AT] !== first || at + pattern.length > end) continue;
+    let i = 0;
+    while (i < pattern.length && value[at + i] === pattern[i]) i++;
+    if (i === pattern.length) return i;
   }
   return -1;
 }
@@ -49,12 +53,6 @@ function daysFromCivil(y: number, m: number, d: number): number {
   return era * 146097 + doe - 719468;
 }
 
-function startsWithAt(value: Buffer, at: number, end: number, expected: Buffer): boolean {
-  if (at + expected.length > end) return false;
-  for (let i = 0; i < expected.length; i++) if (value[at + i] !== expected[i]) return false;
-  return true;
-}
-
 /** Two decimal digits at `at`, or NaN. */
 function digits2(v: Buffer, at: number): number {
   const a = v[at] - 0x30;
@@ -62,10 +60,16 @@ function digits2(v: Buffer, at: number): number {
   return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : NaN;
 }
 
+const MONTH_DAYS = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysInMonth(year: number, month: number): number {
+  return month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : MONTH_DAYS[month];
+}
+
 /**
  * `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)` → ms, read off the bytes. Anything
- * else, and days past the 28th (whose validity depends on the month), goes to
- * `Date.parse`, so both paths agree on every input.
+ * else, and a day the month does not have, goes to `Date.parse`, so both
+ * paths agree on every input.
  */
 function instantAt(v: Buffer, from: number, to: number): number {
   const n = to - from;
@@ -90,7 +94,7 @@ function instantAt(v: Buffer, from: number, to: number): number {
       const m = digits2(v, at + 4);
       if (h <= 23 && m <= 59) offsetMinutes = (v[at] === 0x2d ? -1 : 1) * (h * 60 + m);
     }
-    if (year >= 0 && month >= 1 && month <= 12 && day >= 1 && day <= 28 && hour <= 23 && minute <= 59 && second <= 59 && ms >= 0 && offsetMinutes === offsetMinutes) {
+    if (year >= 0 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && hour <= 23 && minute <= 59 && second <= 59 && ms >= 0 && offsetMinutes === offsetMinutes) {
       return ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute - offsetMinutes) * 60_000 + second * 1000 + ms;
     }
   }
@@ -111,19 +115,10 @@ export function trustedEventRow(value: Buffer, start: number, end: number, heade
   const idLimit = Math.min(end, idStart + 37);
   while (at < idLimit && ID_BYTE[value[at]] === 1) at++;
   const idEnd = at;
-  if (idEnd - idStart < 26 || idEnd - idStart > 36 || !startsWithAt(value, idEnd, end, TYPE_FIELD)) return false;
-  at = idEnd + TYPE_FIELD.length;
-  const typeStart = at;
-  while (at < end && TYPE_BYTE[value[at]] === 1) at++;
-  if (at === typeStart || !startsWithAt(value, at, end, VERSION_FIELD)) return false;
-  const latest = typeLatestVersion(value, typeStart, at);
-  if (latest < 0) return false;
-  at += VERSION_FIELD.length;
-  let version = 0;
-  const versionStart = at;
-  while (at < end && value[at] >= 0x30 && value[at] <= 0x39 && at - versionStart < 5) version = version * 10 + value[at++] - 0x30;
-  if (at === versionStart || version !== latest || !startsWithAt(value, at, end, TIME_FIELD)) return false;
-  at += TIME_FIELD.length;
+  if (idEnd - idStart < 26 || idEnd - idStart > 36) return false;
+  const matched = afterIdLength(value, idEnd, end);
+  if (matched < 0) return false;
+  at = idEnd + matched;
   const timeStart = at;
   while (at < end && at - timeStart <= 35 && value[at] !== 0x22) at++;
   if (at >= end || value[at] !== 0x22) return false;
