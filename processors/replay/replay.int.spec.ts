@@ -157,8 +157,13 @@ describe('replay', () => {
     assert.equal(view.q, String(seedQuantity));
   });
 
-  it('replaying twice in a row changes nothing', async () => {
-    const state = await startReplay(ctx);
+  it('replaying twice in a row changes nothing; a replay ends once caught up, not at its next progress report', async () => {
+    const reports: { phase: string; lags: number[] }[] = [];
+    const started = performance.now();
+    const state = await startReplay(ctx, {}, { progressMs: 10_000, onProgress: (p) => reports.push({ phase: p.phase, lags: p.tables.map((t) => t.lag) }) });
+    const took = performance.now() - started;
+    assert.ok(took < 5_000, `${Math.round(took)} ms: the catch-up waited for a 10 s report interval`);
+    assert.deepEqual(reports.filter((r) => r.phase === 'final catch-up').at(-1)?.lags, [0, 0], 'the last catch-up report shows nothing left');
     assert.equal(state.status, 'swapped');
     assert.deepEqual(await tableChecksum(pipeline.warehouse, 'events'), live.events);
     assert.deepEqual(await tableChecksum(pipeline.warehouse, 'dead_letters'), live.dead_letters);

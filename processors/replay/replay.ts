@@ -418,17 +418,25 @@ async function catchUp(
   stopEach = false,
 ): Promise<void> {
   const interval = options.progressMs ?? replayDefaults.progressMs;
+  // The lags are read more often than progress is reported: the embedded log
+  // answers from memory, so the replay ends within a few dozen ms of its last
+  // insert instead of up to a report interval later (Kafka asks its brokers).
+  const pollMs = Math.min(interval, ctx.log.kind === 'embedded' ? 20 : 100);
+  let reported = -Infinity;
   for (const target of state.targets) {
     let quiet = 0;
     for (;;) {
       if (options.signal?.aborted) throw new Aborted('interrupted');
       if (running.failure) throw running.failure;
       const lags = await Promise.all(state.targets.map((t) => lagOf(ctx, t)));
-      options.onProgress?.(progressOf(state, running, lags, phase, clock.started));
-      if (lags[state.targets.indexOf(target)] === 0) {
-        if (++quiet >= 2) break;
-      } else quiet = 0;
-      await new Promise((r) => setTimeout(r, quiet > 0 ? Math.min(interval, 50) : interval));
+      if (lags[state.targets.indexOf(target)] === 0) ++quiet;
+      else quiet = 0;
+      if (quiet >= 2 || Date.now() - reported >= interval) {
+        options.onProgress?.(progressOf(state, running, lags, phase, clock.started));
+        reported = Date.now();
+      }
+      if (quiet >= 2) break;
+      await new Promise((r) => setTimeout(r, pollMs));
     }
     if (stopEach) await stopLoaders(running, target.table);
   }
