@@ -58,10 +58,27 @@ interface TypeRules {
  * Each stands for exactly one custom check on its field; a field with more is
  * put to zod.
  */
+/**
+ * Whether `line[start, end)` holds what canonical JSON text never holds as
+ * it is: a control character or a backslash (an escape: JSON.stringify writes
+ * some differently), or a surrogate (a lone one would be re-escaped). Checked
+ * in the values whose rule would take them; every other part of a line the
+ * fast path takes is matched exactly (keys, punctuation, enums) or by a check
+ * of its own characters (ids, date-times, numbers).
+ */
+function unsafeAt(line: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = line.charCodeAt(i);
+    if (c < 0x20 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return true;
+  }
+  return false;
+}
+
 const NATIVE: Record<string, (line: string, start: number, end: number) => boolean> = {
   id: isEventIdAt,
   occurred_at: (line, start, end) => checkDateTimeAt(line, start, end) === 'ok',
-  customer_ref: customerRefOkAt,
+  // Any printable character is a customer ref's, the backslash included.
+  customer_ref: (line, start, end) => !unsafeAt(line, start, end) && customerRefOkAt(line, start, end),
 };
 
 type Def = {
@@ -191,6 +208,7 @@ function byZod(schema: z.ZodType, optional: boolean): Rule {
   return {
     optional,
     string: (line, start, end) => {
+      if (unsafeAt(line, start, end)) return false;
       const value = line.slice(start, end);
       const r = schema.safeParse(value);
       return r.success && r.data === value;
@@ -253,7 +271,7 @@ function ruleFor(name: string, field: z.ZodType): Rule {
     }
     const native = NATIVE[name];
     if (known && (custom === 0 || (custom === 1 && native !== undefined))) {
-      if (custom === 0) return { optional, string: (_line, start, end) => end - start >= min && end - start <= max };
+      if (custom === 0) return { optional, string: (line, start, end) => end - start >= min && end - start <= max && !unsafeAt(line, start, end) };
       return { optional, string: (line, start, end) => end - start >= min && end - start <= max && native(line, start, end) };
     }
   }
@@ -303,10 +321,6 @@ function rulesFor(schema: z.ZodType): TypeRules | null {
   return { envelope: ENVELOPE_FIELDS.map((f) => (f === 'data' ? { optional: false } : ruleFor(f, shape[f]))), data: new RangeMap(data), required };
 }
 
-// Control characters and backslashes (escapes) never appear in canonical JSON
-// text unescaped, or are written differently by JSON.stringify; surrogates are
-// refused outright, as a lone one would be re-escaped.
-const UNSAFE = /[\u0000-\u001f\\\ud800-\udfff]/;
 const QUOTE = 0x22;
 const COMMA = 0x2c;
 const COLON = 0x3a;
@@ -387,7 +401,7 @@ function buildFastAcceptor(catalog: Catalog): FastAcceptor {
   }
 
   return function fastAccept(line) {
-    if (line.charCodeAt(0) !== OPEN || UNSAFE.test(line)) return null;
+    if (line.charCodeAt(0) !== OPEN) return null;
     starts.fill(-1);
     let p = 1;
     let f = 0;

@@ -139,6 +139,13 @@ describe('fast acceptance path', () => {
       withRaw(base, 'quantity', undefined), // the default is written out
       base.replace('"source":"', '"source":"\\u0041'), // an escape JSON.stringify would not write
       base.replace('"source":"', '"source":"\\/'),
+      withRaw(base, 'customer_ref', '"cust\\u0041-0001"'), // escapes in every kind of free text
+      withRaw(base, 'customer_ref', '"cust\\\\0001"'),
+      withRawData(suspension, 'reason', '"kept\\u0041"'),
+      withRawData(suspension, 'reason', '"kept\\n"'),
+      withRawData(suspension, 'reason', '"kept\\ud83d\\ude37"'),
+      withRaw(base, 'source', '"sou\u0001rce"'), // a control character as it is: not JSON
+      withRawData(suspension, 'reason', '"kept\u0007"'),
       JSON.stringify(v1), // upcast to v2
       base.replace(/}$/, ',"org":"sgcc"}').replace('"org":', '"org":"x","org":'), // duplicate key
       `{"org":"acme-power",${base.slice(1)}`, // duplicate, last valid
