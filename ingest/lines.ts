@@ -82,8 +82,13 @@ function lineFromKept(n: number, bytes: Buffer, total: number): (InputLine & { b
   return { ...line, bytes: bytes[bytes.length - 1] === 0x0d ? bytes.subarray(0, bytes.length - 1) : bytes };
 }
 
-/** Receives each non-blank line of a run; `invalid` as in InputLine. */
-export type LineSink = (line: number, text: string, invalid?: FieldError) => void;
+/**
+ * Receives each non-blank line of a run; `invalid` as in InputLine. A valid
+ * line's `text` is its bytes `[start, end)` of the run decoded (a CR before the
+ * newline and a leading byte order mark left out); start is -1 for a line read
+ * otherwise (too long, or in a run that is not UTF-8).
+ */
+export type LineSink = (line: number, text: string, invalid?: FieldError, start?: number, end?: number) => void;
 
 /**
  * The lines of a run of complete lines (newline-separated, the last without its
@@ -108,17 +113,21 @@ export function linesOfRun(bytes: Buffer, firstLine: number, sink: LineSink): nu
     if (end === -1) end = bytes.length;
     if (!utf8 || end - at > MAX_LINE_BYTES) {
       const line = lineFromKept(n, bytes.subarray(at, end), end - at);
-      if (line) sink(n, line.text, line.invalid);
+      if (line) sink(n, line.text, line.invalid, -1, -1);
     } else {
       // A CR before the newline is not part of the line.
       const to = end > at && bytes[end - 1] === 0x0d ? end - 1 : end;
       let t: string;
+      let from = at;
       if (ascii || isAscii(bytes.subarray(at, to))) t = bytes.toString('latin1', at, to);
       else {
         t = bytes.toString('utf8', at, to);
-        if (t.charCodeAt(0) === 0xfeff) t = t.slice(1);
+        if (t.charCodeAt(0) === 0xfeff) {
+          t = t.slice(1);
+          from += 3;
+        }
       }
-      if (t.trim() !== '') sink(n, t);
+      if (t.trim() !== '') sink(n, t, undefined, from, to);
     }
     if (end === bytes.length) break;
     at = end + 1;

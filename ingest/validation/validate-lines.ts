@@ -47,7 +47,24 @@ export function canonicalAt(result: Pick<ValidatedLines, 'canonical' | 'offsets'
 }
 
 export function validateLines(texts: string[], lineNumbers: ArrayLike<number>, catalog: Catalog): ValidatedLines {
-  const canonical: string[] = [];
+  return validateTexts(texts, lineNumbers, catalog, null);
+}
+
+/**
+ * Where the texts came from: text i is `bytes[starts[i], ends[i])` decoded
+ * (start -1: it is not). A line taken as it is goes into the result as those
+ * bytes, copied: not joined with the others and encoded again.
+ */
+interface TextSource {
+  bytes: Buffer;
+  starts: number[];
+  ends: number[];
+}
+
+function validateTexts(texts: string[], lineNumbers: ArrayLike<number>, catalog: Catalog, source: TextSource | null): ValidatedLines {
+  /** Per valid event: its canonical text, or null when that is its input's own bytes (`source`). */
+  const canonical: (string | null)[] = [];
+  const from: number[] = [];
   const ids: string[] = [];
   const keyIndex = new Map<string, number>();
   const keys: string[] = [];
@@ -56,7 +73,7 @@ export function validateLines(texts: string[], lineNumbers: ArrayLike<number>, c
   const indexes: number[] = [];
   const rejected: LineRejection[] = [];
   const fast = fastAcceptor(catalog);
-  const valid = (text: string, id: string, org: string, region: string, i: number) => {
+  const valid = (text: string | null, id: string, org: string, region: string, i: number) => {
     const key = eventKey({ org, region });
     let k = keyIndex.get(key);
     if (k === undefined) {
@@ -66,6 +83,7 @@ export function validateLines(texts: string[], lineNumbers: ArrayLike<number>, c
       keyOrgs.push(org);
     }
     canonical.push(text);
+    from.push(i);
     ids.push(id);
     keyOf.push(k);
     indexes.push(i);
@@ -75,7 +93,7 @@ export function validateLines(texts: string[], lineNumbers: ArrayLike<number>, c
     // A line already in canonical form and valid is stored as it is.
     const accepted = fast(text);
     if (accepted !== null) {
-      valid(text, accepted.id, accepted.org, accepted.region, i);
+      valid(source !== null && source.starts[i] >= 0 ? null : text, accepted.id, accepted.org, accepted.region, i);
       continue;
     }
     if (text.trim() === '') continue;
@@ -83,17 +101,21 @@ export function validateLines(texts: string[], lineNumbers: ArrayLike<number>, c
     if (result.ok) valid(serializeEvent(result.event), result.event.id, result.event.org, result.event.region, i);
     else rejected.push({ line: lineNumbers[i], errors: result.errors, raw: text });
   }
-  const joined = canonical.join('');
-  const bytes = Buffer.from(joined, 'utf8');
   const offsets = new Uint32Array(canonical.length + 1);
-  // All ASCII (the usual case): bytes are characters, no need to measure each value.
-  const ascii = bytes.length === joined.length;
-  let pos = 0;
-  for (let i = 0; i < canonical.length; i++) {
-    offsets[i] = pos;
-    pos += ascii ? canonical[i].length : Buffer.byteLength(canonical[i], 'utf8');
+  let size = 0;
+  for (let v = 0; v < canonical.length; v++) {
+    offsets[v] = size;
+    const text = canonical[v];
+    size += text === null ? source!.ends[from[v]] - source!.starts[from[v]] : Buffer.byteLength(text, 'utf8');
   }
-  offsets[canonical.length] = pos;
+  offsets[canonical.length] = size;
+  // Memory of its own (never Node's shared pool): a worker transfers it.
+  const bytes = Buffer.allocUnsafeSlow(size);
+  for (let v = 0; v < canonical.length; v++) {
+    const text = canonical[v];
+    if (text === null) source!.bytes.copy(bytes, offsets[v], source!.starts[from[v]], source!.ends[from[v]]);
+    else bytes.write(text, offsets[v], 'utf8');
+  }
   return { canonical: bytes, offsets, keys, keyOrgs, keyOf: Uint32Array.from(keyOf), ids, indexes: Uint32Array.from(indexes), rejected };
 }
 
@@ -101,15 +123,19 @@ export function validateLines(texts: string[], lineNumbers: ArrayLike<number>, c
 export function validateBlock(bytes: Buffer, firstLine: number, catalog: Catalog): ValidatedBlock {
   const texts: string[] = [];
   const numbers: number[] = [];
+  const starts: number[] = [];
+  const ends: number[] = [];
   const refused: LineRejection[] = [];
-  linesOfBlock(bytes, firstLine, (line, text, invalid) => {
+  linesOfBlock(bytes, firstLine, (line, text, invalid, start = -1, end = -1) => {
     if (invalid) refused.push({ line, errors: [invalid], raw: text });
     else {
       texts.push(text);
       numbers.push(line);
+      starts.push(start);
+      ends.push(end);
     }
   });
-  const { ids: _ids, indexes: _indexes, ...validated } = validateLines(texts, numbers, catalog);
+  const { ids: _ids, indexes: _indexes, ...validated } = validateTexts(texts, numbers, catalog, { bytes, starts, ends });
   if (refused.length > 0) validated.rejected = [...validated.rejected, ...refused].sort((a, b) => a.line - b.line);
   return { ...validated, lines: texts.length + refused.length };
 }

@@ -77,6 +77,44 @@ describe('validateLines', () => {
     assert.ok(expected.ids.length > 100 && expected.rejected.length > 50 && refused.length > 5);
   });
 
+  it('copies the bytes of each line it takes as it is, in a block that is UTF-8: CRs, byte order marks and non-ASCII lines as readLines reads them', async () => {
+    const catalog = defaultCatalog();
+    const events = [...realisticEvents(300, 12)];
+    const suspension = events.find((e) => e.type === 'suspension.waived')!;
+    const canonical = events.map(serializeEvent);
+    const chinese = serializeEvent({ ...suspension, data: { ...suspension.data, reason: '疫情期间不停供' } } as typeof suspension);
+    const lines = [
+      ...canonical.slice(0, 100),
+      `\uFEFF${canonical[100]}`, // a byte order mark before a canonical line
+      chinese,
+      `\uFEFF${chinese}`,
+      JSON.stringify(JSON.parse(canonical[101])).replace('{"id"', '{ "id"'), // valid, rewritten by zod
+      '{"id":"x"}',
+      ...fuzzCases(200, 5).map((c) => c.bytes.toString('utf8')),
+      ...canonical.slice(102),
+    ];
+    const body = Buffer.from(lines.map((l, i) => l + (i % 3 === 0 ? '\r\n' : '\n')).join(''));
+    assert.ok(body.isUtf8?.() ?? true);
+    const read = [];
+    for await (const { bytes: _bytes, ...line } of readLines(once(body))) read.push(line);
+    const valid = read.filter((l) => !l.invalid);
+    const expected = validateLines(
+      valid.map((l) => l.text),
+      valid.map((l) => l.line),
+      catalog,
+    );
+    const block = validateBlock(body, 1, catalog);
+    assert.equal(block.lines, read.length);
+    assert.deepEqual(block.offsets, expected.offsets);
+    assert.ok(block.canonical.equals(expected.canonical));
+    assert.deepEqual(block.keyOf, expected.keyOf);
+    assert.deepEqual(block.rejected, [...expected.rejected, ...read.filter((l) => l.invalid).map((l) => ({ line: l.line, errors: [l.invalid], raw: l.text }))].sort((a, b) => a.line - b.line));
+    // The canonical lines, the one after a byte order mark and the non-ASCII ones among them, come back byte for byte.
+    const taken = [canonical[100], chinese, chinese];
+    for (const text of taken) assert.ok(block.canonical.includes(Buffer.from(text)), text.slice(0, 60));
+    assert.ok(expected.ids.length > 300, `${expected.ids.length}`);
+  });
+
   it('gives nothing for an empty block and a blank line for a lone newline', () => {
     const empty = validateBlock(Buffer.alloc(0), 1, defaultCatalog());
     assert.deepEqual([empty.lines, empty.canonical.length, [...empty.offsets], empty.rejected], [0, 0, [0], []]);
