@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isContinuityError, type ErrorCode } from '../../errors/registry.ts';
+import { eventually } from '../../test-support/safety.ts';
 import { testEventLogContract } from '../event-log.contract.ts';
 import type { EventLog, LogRecord } from '../event-log.ts';
 import { partitionForKey } from '../partitioner.ts';
@@ -650,8 +651,7 @@ describe('embedded event log', () => {
         await new Promise((r) => setTimeout(r, 100));
         assert.deepEqual(sizes, [], 'ten records wait for more');
         await log.append(Array.from({ length: 190 }, () => ({ key: 'k', value: 'v' })));
-        const deadline = Date.now() + 10_000;
-        while (sizes.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+        await eventually('the held batch', () => sizes.length > 0, 10_000);
         assert.deepEqual(sizes, [200], 'delivered together once there are enough');
         await sub.stop();
       } finally {
@@ -665,8 +665,7 @@ describe('embedded event log', () => {
         const sizes: number[] = [];
         await log.append(Array.from({ length: 5 }, () => ({ key: 'k', value: 'v' })));
         const sub = await log.subscribe({ groupId: 'g', maxBatchRecords: 1_000, minBatchRecords: 100, maxBatchWaitMs: 300, eachBatch: async (b) => void sizes.push(b.records.length) });
-        const deadline = Date.now() + 10_000;
-        while (sizes.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+        await eventually('the batch after its wait', () => sizes.length > 0, 10_000);
         assert.deepEqual(sizes, [5], 'what there is once the wait is over');
         await sub.stop();
       } finally {
@@ -699,8 +698,7 @@ describe('embedded event log', () => {
       const sub = await log.subscribe({ groupId: 'g', eachBatch: async (b) => void got.push(...b.records.map((r) => r.offset)) });
       await new Promise((r) => setTimeout(r, 20));
       await log.append([{ key: 'k', value: 'v' }]);
-      const deadline = Date.now() + 5_000;
-      while (got.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      await eventually('the appended record', () => got.length > 0, 5_000);
       assert.deepEqual(got, [0]);
       await sub.stop();
     } finally {
