@@ -21,7 +21,8 @@ function isLeap(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
 
-function isCalendarDate(year: number, month: number, day: number): boolean {
+/** Whether the month has that day (1–12, 1–31, February 29th in leap years). */
+export function isCalendarDate(year: number, month: number, day: number): boolean {
   if (month < 1 || month > 12 || day < 1) return false;
   const days = month === 2 && isLeap(year) ? 29 : DAYS_IN_MONTH[month - 1];
   return day <= days;

@@ -6,6 +6,7 @@
 import type { EventLog, LogRecord } from '../../event-log/event-log.ts';
 import { deadLetterRecord, newDeadLetter } from '../../ingest/dead-letters.ts';
 import { EVENT_TYPES, latestSchemaVersion, parseEventLine, serializeEvent, type Catalog } from '../../schemas/index.ts';
+import { isCalendarDate } from '../../schemas/time.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import { startLoader, type Loader, type RowInPlace, type RowResult } from '../loader.ts';
 import { eventsLoaderDefaults, type EventsLoaderConfig } from './config.ts';
@@ -60,12 +61,6 @@ function digits2(v: Buffer, at: number): number {
   return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : NaN;
 }
 
-const MONTH_DAYS = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-function daysInMonth(year: number, month: number): number {
-  return month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : MONTH_DAYS[month];
-}
-
 /**
  * `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)` → ms, read off the bytes. Anything
  * else, and a day the month does not have, goes to `Date.parse`, so both
@@ -94,7 +89,7 @@ function instantAt(v: Buffer, from: number, to: number): number {
       const m = digits2(v, at + 4);
       if (h <= 23 && m <= 59) offsetMinutes = (v[at] === 0x2d ? -1 : 1) * (h * 60 + m);
     }
-    if (year >= 0 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && hour <= 23 && minute <= 59 && second <= 59 && ms >= 0 && offsetMinutes === offsetMinutes) {
+    if (year >= 0 && isCalendarDate(year, month, day) && hour <= 23 && minute <= 59 && second <= 59 && ms >= 0 && offsetMinutes === offsetMinutes) {
       return ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute - offsetMinutes) * 60_000 + second * 1000 + ms;
     }
   }
