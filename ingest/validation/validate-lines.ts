@@ -64,7 +64,6 @@ interface TextSource {
 function validateTexts(texts: string[], lineNumbers: ArrayLike<number>, catalog: Catalog, source: TextSource | null): ValidatedLines {
   /** Per valid event: its canonical text, or null when that is its input's own bytes (`source`). */
   const canonical: (string | null)[] = [];
-  const from: number[] = [];
   const ids: string[] = [];
   const keyIndex = new Map<string, number>();
   const keys: string[] = [];
@@ -83,7 +82,6 @@ function validateTexts(texts: string[], lineNumbers: ArrayLike<number>, catalog:
       keyOrgs.push(org);
     }
     canonical.push(text);
-    from.push(i);
     ids.push(id);
     keyOf.push(k);
     indexes.push(i);
@@ -106,14 +104,14 @@ function validateTexts(texts: string[], lineNumbers: ArrayLike<number>, catalog:
   for (let v = 0; v < canonical.length; v++) {
     offsets[v] = size;
     const text = canonical[v];
-    size += text === null ? source!.ends[from[v]] - source!.starts[from[v]] : Buffer.byteLength(text, 'utf8');
+    size += text === null ? source!.ends[indexes[v]] - source!.starts[indexes[v]] : Buffer.byteLength(text, 'utf8');
   }
   offsets[canonical.length] = size;
   // Memory of its own (never Node's shared pool): a worker transfers it.
   const bytes = Buffer.allocUnsafeSlow(size);
   for (let v = 0; v < canonical.length; v++) {
     const text = canonical[v];
-    if (text === null) source!.bytes.copy(bytes, offsets[v], source!.starts[from[v]], source!.ends[from[v]]);
+    if (text === null) source!.bytes.copy(bytes, offsets[v], source!.starts[indexes[v]], source!.ends[indexes[v]]);
     else bytes.write(text, offsets[v], 'utf8');
   }
   return { canonical: bytes, offsets, keys, keyOrgs, keyOf: Uint32Array.from(keyOf), ids, indexes: Uint32Array.from(indexes), rejected };
