@@ -4,14 +4,6 @@ import { validateBlock, validateLines, type ValidatedBlock, type ValidatedLines 
 
 const catalog = loadCatalog({ extraOrgsFile: (workerData as { extraOrgsFile?: string }).extraOrgsFile });
 
-/** The buffer's memory, alone in its ArrayBuffer so it can be transferred (a small Buffer shares Node's pool). */
-function ownMemory(bytes: Buffer): Buffer {
-  if (bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length) return bytes;
-  const copy = Buffer.from(new ArrayBuffer(bytes.length));
-  bytes.copy(copy);
-  return copy;
-}
-
 type Message = { id: number; joined: string; lengths: Uint32Array; lines: Uint32Array | number[] } | { id: number; block: Uint8Array; firstLine: number };
 
 parentPort!.on('message', (message: Message) => {
@@ -28,7 +20,7 @@ parentPort!.on('message', (message: Message) => {
       for (let i = 0, p = 0; i < lengths.length; p += lengths[i], i++) texts[i] = joined.slice(p, p + lengths[i]);
       result = validateLines(texts, message.lines, catalog);
     }
-    result.canonical = ownMemory(result.canonical);
+    // `canonical` has memory of its own (validate-lines allocates it outside Node's shared pool): it can be transferred.
     const transfer = [result.canonical.buffer, result.offsets.buffer, result.keyOf.buffer];
     if ('indexes' in result) transfer.push(result.indexes.buffer);
     parentPort!.postMessage({ id: message.id, result }, transfer as ArrayBuffer[]);
