@@ -113,11 +113,15 @@ describe('loader', () => {
     await waitUntilIdle(own, group);
     await loader.stop();
     assert.equal(peeked.length, 5);
-    const rows = await warehouse.rows<{ id: string; n: number; log_partition: number; log_offset: number }>(`SELECT id, n, log_partition, log_offset FROM ${table} ORDER BY id`);
+    const rows = await warehouse.rows<{ id: string; n: number; log_partition: number; log_offset: number; ingested_ms: string }>(
+      `SELECT id, n, log_partition, log_offset, toString(toUnixTimestamp64Milli(ingested_at)) AS ingested_ms FROM ${table} ORDER BY id`,
+    );
+    // ingested_at is the record's own timestamp, to the millisecond.
+    const stamp = new Map((await own.read(1, 0, values.length)).map((r) => [r.offset, String(r.timestamp)]));
     assert.deepEqual(rows, [
-      { id: 'a', n: 1, log_partition: 1, log_offset: 0 },
-      { id: 'b', n: 2, log_partition: 1, log_offset: 1 },
-      { id: 'dd', n: 4, log_partition: 1, log_offset: 5 },
+      { id: 'a', n: 1, log_partition: 1, log_offset: 0, ingested_ms: stamp.get(0) },
+      { id: 'b', n: 2, log_partition: 1, log_offset: 1, ingested_ms: stamp.get(1) },
+      { id: 'dd', n: 4, log_partition: 1, log_offset: 5, ingested_ms: stamp.get(5) },
     ]);
     assert.deepEqual(
       letters.map((l) => [l.offset, l.raw, l.fields]),

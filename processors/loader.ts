@@ -35,8 +35,9 @@ import { RowPack } from './row-pack.ts';
  * One JSONEachRow line (no newline), or why the record cannot be one. `time` (ms)
  * is the instant the row is filed under (`occurred_at` for events): a re-sent
  * record has the same one, which keeps the id lookup to a narrow window. With
- * `coordinates`, `row` is a JSON object that gets the record's `ingested_at`,
- * `log_partition` and `log_offset` added before its closing brace.
+ * `coordinates`, `row` is a JSON object that gets the record's `ingested_at`
+ * (epoch milliseconds, for a DateTime64(3) column), `log_partition` and
+ * `log_offset` added before its closing brace.
  */
 /** Filled by `rowInPlace` (one object reused for every record of a batch). */
 export interface RowInPlace {

@@ -49,7 +49,7 @@ describe('row pack', () => {
       const r = rowOf(id, i);
       pack.addBytesUnique(i, at(40 + i), r.idStart, r.idEnd, i, r.buf, r.start, r.end, true);
     }
-    assert.equal(pack.row(1).toString(), '{"id":"b","n":1,"ingested_at":"2026-01-02 03:04:05.678","log_partition":3,"log_offset":41}\n');
+    assert.equal(pack.row(1).toString(), '{"id":"b","n":1,"ingested_at":1767323045678,"log_partition":3,"log_offset":41}\n');
     const picked = pack.pick([0, 2]);
     assert.deepEqual(picked.ids(), ['a', 'c']);
     assert.deepEqual(picked.offsets, [40, 42]);
