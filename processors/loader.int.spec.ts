@@ -7,6 +7,8 @@ import type { EventLog, LogRecord } from '../event-log/event-log.ts';
 import type { FieldError } from '../schemas/index.ts';
 import { randomName, tempDir } from '../test-support/temp.ts';
 import { getWarehouse, type Warehouse } from '../warehouse/index.ts';
+import type { StagedInsert } from '../warehouse/warehouse.ts';
+import { eventually } from '../test-support/safety.ts';
 import { startLoader, timeWindows, waitUntilIdle } from './loader.ts';
 
 describe('loader', () => {
@@ -131,6 +133,97 @@ describe('loader', () => {
       ],
     );
     assert.deepEqual(loader.stats, { written: 3, duplicates: 1, deadLettered: 2, batches: 1 });
+    await own.close();
+  });
+
+  /** The warehouse, its inserts held until `release` (what a slow insert looks like to the loader). */
+  function heldInserts(inner: Warehouse) {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const staged: StagedInsert[] = [];
+    const held: Warehouse = Object.create(inner, {
+      stage: {
+        value: async (format: string) => {
+          const real = await inner.stage(format);
+          const wrapped: StagedInsert = Object.create(real, { insert: { value: async (...args: Parameters<StagedInsert['insert']>) => (await gate, real.insert(...args)) } });
+          staged.push(wrapped);
+          return wrapped;
+        },
+      },
+    });
+    return { held, staged, release };
+  }
+
+  it("reads and stages a partition's next batch while the previous one's insert runs, and commits both in order", async () => {
+    const table = randomName('loader');
+    await warehouse.command(`CREATE TABLE ${table} (id String, n UInt32, log_partition UInt32) ENGINE = MergeTree ORDER BY id`);
+    const group = randomName('group');
+    const own = getEmbeddedEventLog({ dir: join(tmp.dir, 'log'), topic: randomName('topic'), partitions: 1, fsync: false });
+    await own.append(Array.from({ length: 6 }, (_, i) => ({ key: 'k', value: `r${i},${i}`, partition: 0 })));
+    const { held, staged, release } = heldInserts(warehouse);
+    const loader = await startLoader({ name: 'test', log: own, warehouse: held, groupId: group, table, toRow, concurrency: 1, batchRecords: 3 });
+    try {
+      // The first insert is held; the member has read the second batch and staged it for the next insert.
+      await eventually('the second batch staged', () => staged.length === 2 && staged[1].size > 0, 5_000);
+      assert.equal((await own.committedOffsets(group))[0].offset, 0, 'nothing committed before an insert returned');
+      release();
+      await waitUntilIdle(own, group);
+      const [row] = await warehouse.rows<{ n: string }>(`SELECT count() AS n FROM ${table}`);
+      assert.equal(Number(row.n), 6);
+      assert.equal((await own.committedOffsets(group))[0].offset, 6);
+      assert.deepEqual(loader.stats, { written: 6, duplicates: 0, deadLettered: 0, batches: 2 });
+    } finally {
+      release();
+      await loader.stop();
+      await own.close();
+    }
+  });
+
+  it('writes an event re-sent in the next batch of its partition once, the two batches being staged together', async () => {
+    const table = randomName('loader');
+    await warehouse.command(`CREATE TABLE ${table} (id String, n UInt32, log_partition UInt32) ENGINE = MergeTree ORDER BY id`);
+    const group = randomName('group');
+    const own = getEmbeddedEventLog({ dir: join(tmp.dir, 'log'), topic: randomName('topic'), partitions: 1, fsync: false });
+    // Batches of 2 (4 members share inserts of 4): `x` is in the first batch and re-sent in the second.
+    await own.append(['x,1', 'a,2', 'x,1', 'b,3'].map((value) => ({ key: 'k', value, partition: 0 })));
+    const { held, staged, release } = heldInserts(warehouse);
+    const loader = await startLoader({ name: 'test', log: own, warehouse: held, groupId: group, table, toRow, concurrency: 4, batchRecords: 4, lingerMs: 5_000 });
+    try {
+      // Both batches were delivered before any insert returned: they are in two inserts, the second looked up after the first landed.
+      await eventually('both batches staged', () => staged.filter((s) => s.size > 0).length === 2, 5_000);
+      release();
+      await waitUntilIdle(own, group);
+      const rows = await warehouse.rows<{ id: string; n: number }>(`SELECT id, n FROM ${table} ORDER BY id`);
+      assert.deepEqual(rows, [
+        { id: 'a', n: 2 },
+        { id: 'b', n: 3 },
+        { id: 'x', n: 1 },
+      ]);
+      assert.deepEqual(loader.stats, { written: 3, duplicates: 1, deadLettered: 0, batches: 2 });
+    } finally {
+      release();
+      await loader.stop();
+      await own.close();
+    }
+  });
+
+  it('on stop, commits every batch it wrote and writes none after: the table holds exactly what is committed', async () => {
+    const table = randomName('loader');
+    await warehouse.command(`CREATE TABLE ${table} (id String, n UInt32, log_partition UInt32) ENGINE = MergeTree ORDER BY id`);
+    const group = randomName('group');
+    const own = getEmbeddedEventLog({ dir: join(tmp.dir, 'log'), topic: randomName('topic'), partitions: 2, fsync: false });
+    const total = 20_000;
+    await own.append(Array.from({ length: total }, (_, i) => ({ key: 'k', value: `r${i},${i}`, partition: i % 2 })));
+    const loader = await startLoader({ name: 'test', log: own, warehouse, groupId: group, table, toRow, concurrency: 2, batchRecords: 500 });
+    await eventually('a few batches written', () => loader.stats.batches >= 4);
+    await loader.stop();
+    const committed = await own.committedOffsets(group);
+    const byPartition = await warehouse.rows<{ p: number; n: string }>(`SELECT log_partition AS p, count() AS n FROM ${table} GROUP BY p ORDER BY p`);
+    const rows = new Map(byPartition.map((r) => [r.p, Number(r.n)]));
+    const done = committed.reduce((sum, c) => sum + c.offset, 0);
+    assert.ok(done > 0 && done < total, `stopped midway (${done} of ${total} committed)`);
+    for (const c of committed) assert.equal(rows.get(c.partition) ?? 0, c.offset, `partition ${c.partition}: rows written = offset committed`);
+    assert.equal(loader.stats.written, done);
     await own.close();
   });
 

@@ -19,7 +19,7 @@
  * A poison record never stalls a partition: a row the warehouse refuses is found
  * by bisecting the batch and dead-lettered with ClickHouse's reason.
  */
-import type { EventLog, LogRecord, RecordBatch, Subscription } from '../event-log/event-log.ts';
+import type { EventLog, GroupConsumer, LogRecord, RecordBatch, Subscription } from '../event-log/event-log.ts';
 import { ContinuityError, isContinuityError } from '../errors/registry.ts';
 import {
   processorBatches,
@@ -323,6 +323,10 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
 
     return {
       submit(partition: number, pack: RowPack): Promise<Outcome> {
+        // A partition's next batch goes into the next insert: its ids are
+        // looked up after this one's rows landed, so a re-sent event in both
+        // is written once.
+        if (open?.subs.some((s) => s.partition === partition)) flushNow();
         const group = (open ??= { staged: warehouse.stage('JSONEachRow'), subs: [], rows: 0, appends: [] });
         return new Promise<Outcome>((resolve, reject) => {
           group.subs.push({ partition, pack, resolve, reject });
@@ -340,7 +344,46 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
   let expectedBytes = 1 << 20;
   let expectedRows = 0;
 
-  async function handle(batch: RecordBatch, consumer: { commit(p: number, o: number, m?: string | null): Promise<void> }) {
+  /**
+   * Per partition, the last batch handed to an insert, until its offsets are
+   * committed. While its insert runs, the member reads and stages the
+   * partition's next batch; that one is settled, and the one after it
+   * delivered, only once this one is committed: commits stay in offset order,
+   * and at most two batches of a partition are in flight.
+   */
+  const settling = new Map<number, Promise<void>>();
+  /** Once the loader stops, batches delivered are left for the next run; their handler waits here. */
+  let stopCalled!: () => void;
+  const stopGate = new Promise<void>((resolve) => (stopCalled = resolve));
+  let failLoader!: (error: unknown) => void;
+  const failed = new Promise<never>((_, reject) => (failLoader = reject));
+  failed.catch(() => {});
+
+  async function handle(batch: RecordBatch, consumer: GroupConsumer) {
+    const previous = settling.get(batch.partition);
+    if (stopping) return leaveForNextRun(previous);
+    let staged!: () => void;
+    const submitted = new Promise<void>((resolve) => (staged = resolve));
+    const work = loadBatch(batch, consumer, previous, staged);
+    settling.set(batch.partition, work);
+    work.then(
+      () => {
+        if (settling.get(batch.partition) === work) settling.delete(batch.partition);
+      },
+      // Seen by the partition's next batch, if one comes; the loader fails either way.
+      (error: unknown) => failLoader(error),
+    );
+    await Promise.race([submitted, work]);
+    await previous;
+  }
+
+  /**
+   * Reads the batch into a row pack, keeps its invalid records as dead
+   * letters, hands the pack to an insert (`staged` is called then), and once
+   * the previous batch of the partition is settled and the insert returned,
+   * counts the outcome and commits.
+   */
+  async function loadBatch(batch: RecordBatch, consumer: GroupConsumer, previous: Promise<void> | undefined, staged: () => void): Promise<void> {
     const invalid: { record: LogRecord; errors: FieldError[] }[] = [];
     let duplicates = 0;
     let candidates: RowPack;
@@ -373,13 +416,22 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
       batch.records.forEach(throughToRow);
       lastOffset = batch.records.at(-1)?.offset ?? -1;
     }
-    if (lastOffset < 0) return;
+    if (lastOffset < 0) {
+      staged();
+      return previous;
+    }
     expectedBytes = Math.max(64 * 1024, candidates.byteLength + (candidates.byteLength >> 3));
     expectedRows = candidates.length + (candidates.length >> 3);
     // Kept before anything is committed, so a crash cannot lose them.
     await deadLetterAll(invalid);
-    if (candidates.length > 0) {
-      const { refused, dropped } = await combiner.submit(batch.partition, candidates);
+    const outcome = candidates.length > 0 ? combiner.submit(batch.partition, candidates) : null;
+    // Awaited below unless the previous batch failed; then this one is delivered again.
+    outcome?.catch(() => {});
+    staged();
+    // Commits go in offset order.
+    await previous;
+    if (outcome) {
+      const { refused, dropped } = await outcome;
       await deadLetterAll(refused.map(({ record, reason }) => ({ record, errors: [{ field: '$', reason: `the warehouse refused the row: ${reason}` }] })));
       duplicates += dropped.size;
       const written = candidates.length - refused.length - dropped.size;
@@ -393,11 +445,17 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     try {
       await consumer.commit(batch.partition, lastOffset + 1, null);
     } catch (error) {
-      // The group rebalanced while this batch was written (Kafka): the
-      // partition goes to whoever holds it next, from its last commit, and
-      // the rows written here are dropped there as ids already present.
+      // The partition was taken from this member while the batch was written
+      // (a rebalance): it goes to whoever holds it next, from its last commit,
+      // and the rows written here are dropped there as ids already present.
       if (!isContinuityError(error, 'CONT_ERR_LOG_NOT_ASSIGNED')) throw error;
     }
+  }
+
+  /** A batch delivered after `stop`: not written, not committed; it waits for the member to leave. */
+  async function leaveForNextRun(previous: Promise<void> | undefined) {
+    await previous;
+    await stopGate;
   }
 
   // Several members of the group in this process: while one member's insert
@@ -412,6 +470,8 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
         minBatchRecords: Math.ceil(memberBatch / 2),
         maxBatchWaitMs: options.maxBatchWaitMs ?? 500,
         eachBatch: handle,
+        // The partition's next owner starts once the inserts of what this member staged have landed.
+        onPartitionsRevoked: (partitions) => Promise.allSettled(partitions.map((p) => settling.get(p))).then(() => {}),
       }),
     ),
   );
@@ -421,7 +481,7 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     await Promise.allSettled(members.map((m) => m.stop()));
     throw refused.reason;
   }
-  const subscription = combine(members);
+  const subscription = combine(members, failed);
   subscription.done.catch((error) => {
     if (!stopping) (options.onError ?? ((e) => process.stderr.write(`continuity: ${name} loader stopped: ${(e as Error).message}\n`)))(error);
   });
@@ -431,6 +491,9 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     subscription,
     async stop() {
       stopping = true;
+      // What is in flight is inserted and committed while the partitions are still held.
+      await Promise.allSettled(settling.values());
+      stopCalled();
       await subscription.stop();
     },
   };
@@ -446,9 +509,10 @@ function withoutIds(pack: RowPack, ids: Set<string>): RowPack {
 
 /** The members of one loader seen as one subscription: it fails when any member fails. */
 
-function combine(members: Subscription[]): Subscription {
+function combine(members: Subscription[], failed: Promise<never>): Subscription {
   const done = new Promise<void>((resolve, reject) => {
     Promise.all(members.map((m) => m.done)).then(() => resolve(), reject);
+    failed.catch(reject);
   });
   return {
     done,
