@@ -322,11 +322,11 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     }
 
     return {
+      /** The packs of a partition gathering for the next insert. */
+      gathering(partition: number): RowPack[] {
+        return open ? open.subs.filter((s) => s.partition === partition).map((s) => s.pack) : [];
+      },
       submit(partition: number, pack: RowPack): Promise<Outcome> {
-        // A partition's next batch goes into the next insert: its ids are
-        // looked up after this one's rows landed, so a re-sent event in both
-        // is written once.
-        if (open?.subs.some((s) => s.partition === partition)) flushNow();
         const group = (open ??= { staged: warehouse.stage('JSONEachRow'), subs: [], rows: 0, appends: [] });
         return new Promise<Outcome>((resolve, reject) => {
           group.subs.push({ partition, pack, resolve, reject });
@@ -424,6 +424,14 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     expectedRows = candidates.length + (candidates.length >> 3);
     // Kept before anything is committed, so a crash cannot lose them.
     await deadLetterAll(invalid);
+    // The partition's previous batch may gather for the same insert: an event
+    // re-sent across the two is kept once (the table lookup sees neither).
+    // Checked and submitted without an await between, so that insert is still the one gathering.
+    for (const earlier of combiner.gathering(batch.partition)) {
+      const fresh = candidates.withoutIdsOf(earlier);
+      duplicates += candidates.length - fresh.length;
+      candidates = fresh;
+    }
     const outcome = candidates.length > 0 ? combiner.submit(batch.partition, candidates) : null;
     // Awaited below unless the previous batch failed; then this one is delivered again.
     outcome?.catch(() => {});

@@ -272,6 +272,18 @@ export class RowPack {
     return this.body.subarray(this.starts[i], i + 1 < this.starts.length ? this.starts[i + 1] : this.size);
   }
 
+  /** Whether a row of this pack has the id `buf[start, end)`. Only for packs filled with `addUnique*`. */
+  hasId(buf: Uint8Array, start: number, end: number): boolean {
+    return this.slots !== null && this.findId(buf, start, end, hashBytes(buf, start, end)) >= 0;
+  }
+
+  /** The rows whose ids `other` has not (this pack itself when there are none). */
+  withoutIdsOf(other: RowPack): RowPack {
+    const kept: number[] = [];
+    for (let i = 0; i < this.length; i++) if (!other.hasId(this.idBytes, i === 0 ? 0 : this.idEnds[i - 1], this.idEnds[i])) kept.push(i);
+    return kept.length === this.length ? this : this.pick(kept);
+  }
+
   /** A pack of some of these rows (indexes ascending), copied. */
   pick(indexes: readonly number[]): RowPack {
     let bytes = 0;

@@ -43,6 +43,27 @@ describe('row pack', () => {
     assert.deepEqual(pack.ids(), ['abc', 'abcd', 'ab', 'abc-', 'ä1', 'ä2']);
   });
 
+  it("drops the rows whose ids another pack holds, keeping the rest with their offsets (a partition's next batch)", () => {
+    const fill = (ids: string[], first: number) => {
+      const pack = new RowPack(3, null);
+      ids.forEach((id, i) => {
+        const r = rowOf(id, first + i);
+        pack.addBytesUnique(i, at(first + i), r.idStart, r.idEnd, 0, r.buf, r.start, r.end, false);
+      });
+      return pack;
+    };
+    const earlier = fill(['a', 'ä', 'abc'], 10);
+    const next = fill(['ab', 'ä', 'b', 'abc', 'abcd'], 20);
+    const kept = next.withoutIdsOf(earlier);
+    assert.deepEqual(kept.ids(), ['ab', 'b', 'abcd']);
+    assert.deepEqual(kept.offsets, [20, 22, 24]);
+    assert.equal(kept.bytes().toString(), [0, 2, 4].map((i) => next.row(i).toString()).join(''));
+    const apart = fill(['c', 'd'], 30);
+    assert.equal(apart.withoutIdsOf(earlier), apart, 'nothing in common: the pack itself');
+    assert.equal(earlier.hasId(Buffer.from('abc'), 0, 3), true);
+    assert.equal(earlier.hasId(Buffer.from('ab'), 0, 2), false);
+  });
+
   it('adds the log coordinates in place of the closing brace, and picks rows with their ids', () => {
     const pack = new RowPack(3, null);
     for (const [i, id] of ['a', 'b', 'c'].entries()) {
