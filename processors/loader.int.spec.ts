@@ -154,12 +154,17 @@ describe('loader', () => {
     return { held, staged, release };
   }
 
-  it("reads and stages a partition's next batch while the previous one's insert runs, and commits both in order", async () => {
+  /** A table for `toRow`'s rows, and a log of its own holding `values` (the i-th in partition i % partitions). */
+  async function tableAndLog(values: string[], partitions = 1) {
     const table = randomName('loader');
     await warehouse.command(`CREATE TABLE ${table} (id String, n UInt32, log_partition UInt32) ENGINE = MergeTree ORDER BY id`);
-    const group = randomName('group');
-    const own = getEmbeddedEventLog({ dir: join(tmp.dir, 'log'), topic: randomName('topic'), partitions: 1, fsync: false });
-    await own.append(Array.from({ length: 6 }, (_, i) => ({ key: 'k', value: `r${i},${i}`, partition: 0 })));
+    const own = getEmbeddedEventLog({ dir: join(tmp.dir, 'log'), topic: randomName('topic'), partitions, fsync: false });
+    await own.append(values.map((value, i) => ({ key: 'k', value, partition: i % partitions })));
+    return { table, group: randomName('group'), own };
+  }
+
+  it("reads and stages a partition's next batch while the previous one's insert runs, and commits both in order", async () => {
+    const { table, group, own } = await tableAndLog(Array.from({ length: 6 }, (_, i) => `r${i},${i}`));
     const { held, staged, release } = heldInserts(warehouse);
     const loader = await startLoader({ name: 'test', log: own, warehouse: held, groupId: group, table, toRow, concurrency: 1, batchRecords: 3 });
     try {
@@ -180,12 +185,8 @@ describe('loader', () => {
   });
 
   it('writes an event re-sent in the next batch of its partition once, the two batches gathering for one insert', async () => {
-    const table = randomName('loader');
-    await warehouse.command(`CREATE TABLE ${table} (id String, n UInt32, log_partition UInt32) ENGINE = MergeTree ORDER BY id`);
-    const group = randomName('group');
-    const own = getEmbeddedEventLog({ dir: join(tmp.dir, 'log'), topic: randomName('topic'), partitions: 1, fsync: false });
     // Batches of 2 (4 members share inserts of 4): `x` is in the first batch and re-sent in the second.
-    await own.append(['x,1', 'a,2', 'x,1', 'b,3'].map((value) => ({ key: 'k', value, partition: 0 })));
+    const { table, group, own } = await tableAndLog(['x,1', 'a,2', 'x,1', 'b,3']);
     const { held, staged, release } = heldInserts(warehouse);
     const loader = await startLoader({ name: 'test', log: own, warehouse: held, groupId: group, table, toRow, concurrency: 4, batchRecords: 4, lingerMs: 1_000 });
     try {
@@ -209,12 +210,8 @@ describe('loader', () => {
   });
 
   it('on stop, commits every batch it wrote and writes none after: the table holds exactly what is committed', async () => {
-    const table = randomName('loader');
-    await warehouse.command(`CREATE TABLE ${table} (id String, n UInt32, log_partition UInt32) ENGINE = MergeTree ORDER BY id`);
-    const group = randomName('group');
-    const own = getEmbeddedEventLog({ dir: join(tmp.dir, 'log'), topic: randomName('topic'), partitions: 2, fsync: false });
     const total = 20_000;
-    await own.append(Array.from({ length: total }, (_, i) => ({ key: 'k', value: `r${i},${i}`, partition: i % 2 })));
+    const { table, group, own } = await tableAndLog(Array.from({ length: total }, (_, i) => `r${i},${i}`), 2);
     const loader = await startLoader({ name: 'test', log: own, warehouse, groupId: group, table, toRow, concurrency: 2, batchRecords: 500 });
     await eventually('a few batches written', () => loader.stats.batches >= 4);
     await loader.stop();
