@@ -184,6 +184,33 @@ describe('loader', () => {
     }
   });
 
+  it('on a Kafka log, commits a batch before it reads the partition\'s next one (another process may take the partition at any rebalance)', async () => {
+    const { table, group, own } = await tableAndLog(Array.from({ length: 6 }, (_, i) => `r${i},${i}`));
+    // The same log, introduced as Kafka: the loader decides by the adapter's kind.
+    const asKafka = new Proxy(own, {
+      get: (target, key) => {
+        if (key === 'kind') return 'kafka';
+        const value = Reflect.get(target, key);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const { held, staged, release } = heldInserts(warehouse);
+    const loader = await startLoader({ name: 'test', log: asKafka, warehouse: held, groupId: group, table, toRow, concurrency: 1, batchRecords: 3 });
+    try {
+      await eventually('the first batch staged', () => staged.length === 1 && staged[0].size > 0, 5_000);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(staged.length, 1, 'the next batch is not read while the first insert is held');
+      release();
+      await waitUntilIdle(own, group);
+      assert.equal((await own.committedOffsets(group))[0].offset, 6);
+      assert.deepEqual(loader.stats, { written: 6, duplicates: 0, deadLettered: 0, batches: 2 });
+    } finally {
+      release();
+      await loader.stop();
+      await own.close();
+    }
+  });
+
   it('writes an event re-sent in the next batch of its partition once, the two batches gathering for one insert', async () => {
     // Batches of 2 (4 members share inserts of 4): `x` is in the first batch and re-sent in the second.
     const { table, group, own } = await tableAndLog(['x,1', 'a,2', 'x,1', 'b,3']);

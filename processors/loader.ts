@@ -352,6 +352,12 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
    * and at most two batches of a partition are in flight.
    */
   const settling = new Map<number, Promise<void>>();
+  // Only where a partition's next owner waits for `onPartitionsRevoked`: the
+  // embedded log hands a partition over once it settled. A Kafka group
+  // rebalances as soon as the member's handler returns, and another process
+  // taking the partition could look its ids up before this insert landed; there
+  // a batch is committed before the partition's next one is read.
+  const pipelined = options.log.kind === 'embedded';
   /** Once the loader stops, batches delivered are left for the next run; their handler waits here. */
   let stopCalled!: () => void;
   const stopGate = new Promise<void>((resolve) => (stopCalled = resolve));
@@ -373,6 +379,7 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
       // Seen by the partition's next batch, if one comes; the loader fails either way.
       (error: unknown) => failLoader(error),
     );
+    if (!pipelined) return work;
     await Promise.race([submitted, work]);
     await previous;
   }
