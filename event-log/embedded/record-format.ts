@@ -111,9 +111,10 @@ export function prepareRecord(key: string, value: Buffer | string, headers: Reco
   return { keyPart, headerPart, value, valueBytes, size };
 }
 
+/** A u64 of a frame whose bounds were checked (see `u32`); -1 beyond 2^53. */
 function readU64(buf: Buffer, pos: number): number {
-  const high = buf.readUInt32LE(pos + 4);
-  return high > MAX_HIGH_WORD ? -1 : high * TWO_32 + buf.readUInt32LE(pos);
+  const high = u32(buf, pos + 4);
+  return high > MAX_HIGH_WORD ? -1 : high * TWO_32 + u32(buf, pos);
 }
 
 /** Writes one frame at `pos` (the buffer has `record.size` bytes there); returns the end. */
@@ -183,11 +184,14 @@ export function newFrameInfo(): FrameInfo {
  * reader checks the checksums of a run of frames at once (`frameChecksumsMatch`).
  */
 export function checkFrame(buf: Buffer, pos: number, end: number, info: FrameInfo, checksum = true): FrameStatus {
+  // Lengths are read by hand, without Buffer's bounds-checked readers (a third
+  // of this function's time): every read below is first checked against `end`.
+  if (end > buf.length) end = buf.length;
   if (end - pos < FRAME_HEADER_BYTES) {
     info.size = FRAME_HEADER_BYTES;
     return FRAME_INCOMPLETE;
   }
-  const bodyLength = buf.readUInt32LE(pos);
+  const bodyLength = u32(buf, pos);
   if (bodyLength < BODY_FIXED_BYTES || bodyLength > MAX_BODY_BYTES) {
     info.reason = `bad record length ${bodyLength}`;
     return FRAME_CORRUPT;
@@ -196,7 +200,7 @@ export function checkFrame(buf: Buffer, pos: number, end: number, info: FrameInf
   if (end - pos < info.size) return FRAME_INCOMPLETE;
   const bodyStart = pos + FRAME_HEADER_BYTES;
   const bodyEnd = bodyStart + bodyLength;
-  if (checksum && crc32(buf.subarray(bodyStart, bodyEnd)) !== buf.readUInt32LE(pos + 4)) {
+  if (checksum && crc32(buf.subarray(bodyStart, bodyEnd)) !== u32(buf, pos + 4)) {
     info.reason = 'checksum mismatch';
     return FRAME_CORRUPT;
   }
@@ -213,19 +217,19 @@ export function checkFrame(buf: Buffer, pos: number, end: number, info: FrameInf
   // Inner lengths must tile the body exactly; a checksum collision aside, only a
   // writer bug gets here, and it must not turn into an out-of-bounds read.
   let p = bodyStart + 17;
-  const keyLength = buf.readUInt32LE(p);
+  const keyLength = u32(buf, p);
   p += 4 + keyLength;
   if (p + 2 > bodyEnd) return innerMismatch(info);
-  const headerCount = buf.readUInt16LE(p);
+  const headerCount = buf[p] | (buf[p + 1] << 8);
   p += 2;
   for (let h = 0; h < headerCount; h++) {
     if (p + 2 > bodyEnd) return innerMismatch(info);
-    p += 2 + buf.readUInt16LE(p);
+    p += 2 + (buf[p] | (buf[p + 1] << 8));
     if (p + 4 > bodyEnd) return innerMismatch(info);
-    p += 4 + buf.readUInt32LE(p);
+    p += 4 + u32(buf, p);
   }
   if (p + 4 > bodyEnd) return innerMismatch(info);
-  const valueLength = buf.readUInt32LE(p);
+  const valueLength = u32(buf, p);
   if (p + 4 + valueLength !== bodyEnd) return innerMismatch(info);
   return FRAME_OK;
 }
