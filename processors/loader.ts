@@ -137,11 +137,11 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     const batchIds = () => new Set(groups.flatMap((g) => g.pack.ids()));
     let ids: Set<string> | null = null;
     let rows: { id: string }[];
-    if (options.timeColumn && groups.every((g) => !g.pack.times.some(Number.isNaN))) {
+    if (options.timeColumn && groups.every((g) => hasTimes(g.pack))) {
       const byPartition = new Map<number, number[]>();
       for (const g of groups) {
         const times = byPartition.get(g.partition) ?? [];
-        for (const t of g.pack.times) times.push(t);
+        for (let i = 0; i < g.pack.length; i++) times.push(g.pack.time(i));
         byPartition.set(g.partition, times);
       }
       const where = [...byPartition]
@@ -219,8 +219,9 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
   async function recordOf(pack: RowPack, i: number): Promise<LogRecord> {
     const held = pack.record(i);
     if (held) return held;
-    const [record] = await options.log.read(pack.partition, pack.offsets[i], 1);
-    if (!record || record.offset !== pack.offsets[i]) throw new ContinuityError('CONT_ERR_LOG_CORRUPT', `${name}: record ${pack.partition}:${pack.offsets[i]} cannot be read again`);
+    const offset = pack.offset(i);
+    const [record] = await options.log.read(pack.partition, offset, 1);
+    if (!record || record.offset !== offset) throw new ContinuityError('CONT_ERR_LOG_CORRUPT', `${name}: record ${pack.partition}:${offset} cannot be read again`);
     return record;
   }
 
@@ -512,6 +513,12 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
       await subscription.stop();
     },
   };
+}
+
+/** Whether every row of the pack has an instant to be looked up by. */
+function hasTimes(pack: RowPack): boolean {
+  for (let i = 0; i < pack.length; i++) if (Number.isNaN(pack.time(i))) return false;
+  return true;
 }
 
 /** The rows of a pack whose ids are not in `ids`. */

@@ -59,23 +59,30 @@ function hashBytes(buf: Uint8Array, start: number, end: number): number {
   return h;
 }
 
+/**
+ * What a pack keeps of each row, five numbers a row in one typed array: a
+ * batch's rows then cost the garbage collector nothing, where five growing
+ * arrays of numbers were copied as they grew and then promoted, being held
+ * until the insert returns.
+ */
+const START = 0; // where the row starts in the body; it ends where the next starts (its newline included)
+const ID_END = 1; // where the row's id ends in the id bytes; it starts where the previous one's ends
+const TIME = 2; // the instant the row is filed under (ms), NaN when the table has none
+const INDEX = 3; // the record's index in its batch
+const OFFSET = 4; // the record's offset in its partition
+const FIELDS = 5;
+
 export class RowPack {
   private body: Buffer;
   private size = 0;
-  /** Where each row starts in the body; a row ends where the next starts (its newline included). */
-  private readonly starts: number[] = [];
-  /** Every row's id, one after another; row i's ends at idEnds[i]. */
+  private meta: Float64Array;
+  private rows = 0;
+  /** Every row's id, one after another (see ID_END). */
   private idBytes: Buffer;
   private idSize = 0;
-  private readonly idEnds: number[] = [];
   /** Open addressing over the ids' bytes: row index + 1 per slot, 0 when free. Built by the first `addUnique*`. */
   private slots: Int32Array | null = null;
   private slotHashes: Int32Array | null = null;
-  /** The instant each row is filed under (ms), NaN when the table has none. */
-  readonly times: number[] = [];
-  /** Each row's record: its index in the batch, and its offset in the partition. */
-  private readonly indexes: number[] = [];
-  readonly offsets: number[] = [];
   readonly partition: number;
   private batch: RecordBatch | null;
   /** Where the body went when it was staged (`release`), -1 while it is here. */
@@ -86,6 +93,7 @@ export class RowPack {
     this.partition = partition;
     this.body = Buffer.allocUnsafe(Math.max(1024, expectedBytes));
     this.idBytes = Buffer.allocUnsafe(Math.max(256, expectedBytes >> 3));
+    this.meta = new Float64Array(FIELDS * Math.max(64, expectedRows));
     // Sized for the rows expected, the id table is never rebuilt while the pack fills.
     if (expectedRows > 0) this.allocateSlots(Math.max(1024, 2 ** Math.ceil(Math.log2(expectedRows * 2))));
   }
@@ -95,9 +103,32 @@ export class RowPack {
     this.slotHashes = new Int32Array(capacity);
   }
 
+  private idStart(i: number): number {
+    return i === 0 ? 0 : this.meta[(i - 1) * FIELDS + ID_END];
+  }
+
+  private idEnd(i: number): number {
+    return this.meta[i * FIELDS + ID_END];
+  }
+
   /** Row i's id. */
   id(i: number): string {
-    return this.idBytes.toString('utf8', i === 0 ? 0 : this.idEnds[i - 1], this.idEnds[i]);
+    return this.idBytes.toString('utf8', this.idStart(i), this.idEnd(i));
+  }
+
+  /** The instant row i is filed under (ms), NaN when the table has none. */
+  time(i: number): number {
+    return this.meta[i * FIELDS + TIME];
+  }
+
+  /** The offset of row i's record in the partition. */
+  offset(i: number): number {
+    return this.meta[i * FIELDS + OFFSET];
+  }
+
+  /** Every row's offset, in row order. */
+  get offsets(): number[] {
+    return Array.from({ length: this.rows }, (_, i) => this.offset(i));
   }
 
   /** Every row's id, in row order (made on demand: only batches with duplicates need them). */
@@ -115,8 +146,8 @@ export class RowPack {
       const row = slots[at];
       if (row === 0) return ~at;
       if (hashes[at] !== hash) continue;
-      const to = this.idEnds[row - 1];
-      const from = row === 1 ? 0 : this.idEnds[row - 2];
+      const to = this.idEnd(row - 1);
+      const from = this.idStart(row - 1);
       if (to - from === length && this.idBytes.compare(buf, start, end, from, to) === 0) return at;
     }
   }
@@ -165,12 +196,21 @@ export class RowPack {
     const idBytes = this.idBytes;
     for (let i = 0, at = this.idSize; i < length; i++) idBytes[at + i] = buf[start + i];
     this.idSize += length;
-    this.idEnds.push(this.idSize);
+    this.reserveRow();
+    this.meta[this.rows * FIELDS + ID_END] = this.idSize;
+  }
+
+  /** Room in `meta` for the row about to be added. */
+  private reserveRow() {
+    if ((this.rows + 1) * FIELDS <= this.meta.length) return;
+    const grown = new Float64Array(this.meta.length * 2);
+    grown.set(this.meta);
+    this.meta = grown;
   }
 
   /** The log record of row `i` while the batch is held (decoded on demand: only failures need it); null once released. */
   record(i: number): LogRecord | null {
-    return this.batch ? this.batch.records[this.indexes[i]] : null;
+    return this.batch ? this.batch.records[this.meta[i * FIELDS + INDEX]] : null;
   }
 
   /** The body was written at `at` of a staging file: its memory, and the batch's, can go. */
@@ -197,7 +237,7 @@ export class RowPack {
   }
 
   get length(): number {
-    return this.starts.length;
+    return this.rows;
   }
 
   get byteLength(): number {
@@ -240,10 +280,13 @@ export class RowPack {
   }
 
   private begin(index: number, offset: number, time: number | undefined, bytes: number, coordinates: boolean) {
-    this.starts.push(this.size);
-    this.offsets.push(offset);
-    this.times.push(time ?? NaN);
-    this.indexes.push(index);
+    // The row's id was recorded first (`pushId`), which made room for it.
+    const m = this.rows * FIELDS;
+    this.meta[m + START] = this.size;
+    this.meta[m + TIME] = time ?? NaN;
+    this.meta[m + INDEX] = index;
+    this.meta[m + OFFSET] = offset;
+    this.rows++;
     this.reserve(bytes + 1 + (coordinates ? COORDINATES_MAX_BYTES : 0));
   }
 
@@ -269,7 +312,7 @@ export class RowPack {
 
   row(i: number): Buffer {
     this.assertHeld();
-    return this.body.subarray(this.starts[i], i + 1 < this.starts.length ? this.starts[i + 1] : this.size);
+    return this.body.subarray(this.meta[i * FIELDS + START], i + 1 < this.rows ? this.meta[(i + 1) * FIELDS + START] : this.size);
   }
 
   /** Whether a row of this pack has the id `buf[start, end)`. Only for packs filled with `addUnique*`. */
@@ -280,7 +323,7 @@ export class RowPack {
   /** The rows whose ids `other` has not (this pack itself when there are none). */
   withoutIdsOf(other: RowPack): RowPack {
     const kept: number[] = [];
-    for (let i = 0; i < this.length; i++) if (!other.hasId(this.idBytes, i === 0 ? 0 : this.idEnds[i - 1], this.idEnds[i])) kept.push(i);
+    for (let i = 0; i < this.length; i++) if (!other.hasId(this.idBytes, this.idStart(i), this.idEnd(i))) kept.push(i);
     return kept.length === this.length ? this : this.pick(kept);
   }
 
@@ -288,15 +331,19 @@ export class RowPack {
   pick(indexes: readonly number[]): RowPack {
     let bytes = 0;
     for (const i of indexes) bytes += this.row(i).length;
-    const out = new RowPack(this.partition, this.batch, bytes);
+    const out = new RowPack(this.partition, this.batch, bytes, this.slots ? indexes.length : 0);
     for (const i of indexes) {
       const row = this.row(i);
-      out.starts.push(out.size);
+      // The ids are this pack's, distinct: with an id table they go into the new pack's, so it can still tell them (`hasId`).
+      if (this.slots) out.claimId(this.idBytes, this.idStart(i), this.idEnd(i));
+      else out.pushId(this.idBytes, this.idStart(i), this.idEnd(i));
+      const m = out.rows * FIELDS;
+      out.meta[m + START] = out.size;
+      out.meta[m + TIME] = this.time(i);
+      out.meta[m + INDEX] = this.meta[i * FIELDS + INDEX];
+      out.meta[m + OFFSET] = this.offset(i);
+      out.rows++;
       out.size += row.copy(out.body, out.size);
-      out.pushId(this.idBytes, i === 0 ? 0 : this.idEnds[i - 1], this.idEnds[i]);
-      out.times.push(this.times[i]);
-      out.indexes.push(this.indexes[i]);
-      out.offsets.push(this.offsets[i]);
     }
     return out;
   }

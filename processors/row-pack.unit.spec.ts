@@ -30,7 +30,8 @@ describe('row pack', () => {
       assert.equal(pack.length, ids.length);
       assert.deepEqual(pack.ids(), ids);
       assert.equal(pack.row(19_999).toString(), `{"id":"${ids[19_999]}","n":19999}\n`);
-      assert.equal(pack.times[5], 1005);
+      assert.equal(pack.time(5), 1005);
+      assert.equal(pack.offset(19_999), 19_999);
     });
   }
 
@@ -58,6 +59,9 @@ describe('row pack', () => {
     assert.deepEqual(kept.ids(), ['ab', 'b', 'abcd']);
     assert.deepEqual(kept.offsets, [20, 22, 24]);
     assert.equal(kept.bytes().toString(), [0, 2, 4].map((i) => next.row(i).toString()).join(''));
+    // A pack made by dropping rows still knows its ids: the batch after it is checked against it too.
+    const after = fill(['b', 'abcd', 'e'], 30);
+    assert.deepEqual(after.withoutIdsOf(kept).ids(), ['e']);
     const apart = fill(['c', 'd'], 30);
     assert.equal(apart.withoutIdsOf(earlier), apart, 'nothing in common: the pack itself');
     assert.equal(earlier.hasId(Buffer.from('abc'), 0, 3), true);
