@@ -9,7 +9,7 @@ import { randomName, tempDir } from '../test-support/temp.ts';
 import { getWarehouse, type Warehouse } from '../warehouse/index.ts';
 import type { StagedInsert } from '../warehouse/warehouse.ts';
 import { eventually } from '../test-support/safety.ts';
-import { startLoader, timeWindows, waitUntilIdle } from './loader.ts';
+import { startLoader, timeWindows, waitUntilIdle, type Loader } from './loader.ts';
 
 describe('loader', () => {
   const tmp = tempDir();
@@ -163,11 +163,40 @@ describe('loader', () => {
     return { table, group: randomName('group'), own };
   }
 
-  it("reads and stages a partition's next batch while the previous one's insert runs, and commits both in order", async () => {
-    const { table, group, own } = await tableAndLog(Array.from({ length: 6 }, (_, i) => `r${i},${i}`));
+  /**
+   * A loader over `values` (one partition) whose inserts are held until the
+   * check calls `release`; stopped and its log closed whatever the check does.
+   * `kind` introduces the same log as another adapter: the loader decides by it.
+   */
+  async function withHeldInserts(
+    values: string[],
+    options: { concurrency: number; batchRecords: number; lingerMs?: number; kind?: string },
+    check: (t: { table: string; group: string; own: EventLog; staged: StagedInsert[]; release(): void; loader: Loader }) => Promise<void>,
+  ) {
+    const { table, group, own } = await tableAndLog(values);
+    const log = options.kind
+      ? new Proxy(own, {
+          get: (target, key) => {
+            if (key === 'kind') return options.kind;
+            const value = Reflect.get(target, key);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        })
+      : own;
     const { held, staged, release } = heldInserts(warehouse);
-    const loader = await startLoader({ name: 'test', log: own, warehouse: held, groupId: group, table, toRow, concurrency: 1, batchRecords: 3 });
+    const { kind: _, ...sizes } = options;
+    const loader = await startLoader({ name: 'test', log, warehouse: held, groupId: group, table, toRow, ...sizes });
     try {
+      await check({ table, group, own, staged, release, loader });
+    } finally {
+      release();
+      await loader.stop();
+      await own.close();
+    }
+  }
+
+  it("reads and stages a partition's next batch while the previous one's insert runs, and commits both in order", async () => {
+    await withHeldInserts(Array.from({ length: 6 }, (_, i) => `r${i},${i}`), { concurrency: 1, batchRecords: 3 }, async ({ table, group, own, staged, release, loader }) => {
       // The first insert is held; the member has read the second batch and staged it for the next insert.
       await eventually('the second batch staged', () => staged.length === 2 && staged[1].size > 0, 5_000);
       assert.equal((await own.committedOffsets(group))[0].offset, 0, 'nothing committed before an insert returned');
@@ -177,26 +206,11 @@ describe('loader', () => {
       assert.equal(Number(row.n), 6);
       assert.equal((await own.committedOffsets(group))[0].offset, 6);
       assert.deepEqual(loader.stats, { written: 6, duplicates: 0, deadLettered: 0, batches: 2 });
-    } finally {
-      release();
-      await loader.stop();
-      await own.close();
-    }
+    });
   });
 
   it('on a Kafka log, commits a batch before it reads the partition\'s next one (another process may take the partition at any rebalance)', async () => {
-    const { table, group, own } = await tableAndLog(Array.from({ length: 6 }, (_, i) => `r${i},${i}`));
-    // The same log, introduced as Kafka: the loader decides by the adapter's kind.
-    const asKafka = new Proxy(own, {
-      get: (target, key) => {
-        if (key === 'kind') return 'kafka';
-        const value = Reflect.get(target, key);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-    const { held, staged, release } = heldInserts(warehouse);
-    const loader = await startLoader({ name: 'test', log: asKafka, warehouse: held, groupId: group, table, toRow, concurrency: 1, batchRecords: 3 });
-    try {
+    await withHeldInserts(Array.from({ length: 6 }, (_, i) => `r${i},${i}`), { concurrency: 1, batchRecords: 3, kind: 'kafka' }, async ({ group, own, staged, release, loader }) => {
       await eventually('the first batch staged', () => staged.length === 1 && staged[0].size > 0, 5_000);
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.equal(staged.length, 1, 'the next batch is not read while the first insert is held');
@@ -204,19 +218,12 @@ describe('loader', () => {
       await waitUntilIdle(own, group);
       assert.equal((await own.committedOffsets(group))[0].offset, 6);
       assert.deepEqual(loader.stats, { written: 6, duplicates: 0, deadLettered: 0, batches: 2 });
-    } finally {
-      release();
-      await loader.stop();
-      await own.close();
-    }
+    });
   });
 
   it('writes an event re-sent in the next batch of its partition once, the two batches gathering for one insert', async () => {
     // Batches of 2 (4 members share inserts of 4): `x` is in the first batch and re-sent in the second.
-    const { table, group, own } = await tableAndLog(['x,1', 'a,2', 'x,1', 'b,3']);
-    const { held, staged, release } = heldInserts(warehouse);
-    const loader = await startLoader({ name: 'test', log: own, warehouse: held, groupId: group, table, toRow, concurrency: 4, batchRecords: 4, lingerMs: 1_000 });
-    try {
+    await withHeldInserts(['x,1', 'a,2', 'x,1', 'b,3'], { concurrency: 4, batchRecords: 4, lingerMs: 1_000 }, async ({ table, group, own, staged, release, loader }) => {
       // The second batch was read while the first gathered (the insert lingers): both are staged for one insert.
       const unique = ['x,1', 'a,2', 'b,3'].reduce((n, v) => n + Buffer.byteLength(`${toRow({ value: Buffer.from(v), partition: 0 } as LogRecord).row}\n`), 0);
       await eventually('both batches staged, x once', () => staged.length === 1 && staged[0].size === unique, 5_000);
@@ -229,11 +236,7 @@ describe('loader', () => {
         { id: 'x', n: 1 },
       ]);
       assert.deepEqual(loader.stats, { written: 3, duplicates: 1, deadLettered: 0, batches: 2 });
-    } finally {
-      release();
-      await loader.stop();
-      await own.close();
-    }
+    });
   });
 
   it('on stop, commits every batch it wrote and writes none after: the table holds exactly what is committed', async () => {
