@@ -145,13 +145,24 @@ describe('crash tests: the service killed with SIGKILL', () => {
     let unansweredFound = 0;
     let unansweredEvents = 0;
     for (let round = 1; round <= ROUNDS; round++) {
-      const url = service.url;
+      const current = service;
+      const url = current.url;
+      let timeUp = false;
       let killed = false;
+      let kill: Promise<void> = Promise.resolve();
       const unanswered: ContinuityEvent[][] = [];
       const producers = Array.from({ length: PRODUCERS }, async () => {
         while (!killed) {
           const batch = next(50 + Math.floor(rng() * 150));
-          const res = await post(url, batch);
+          const pending = post(url, batch);
+          // Killed right after a request went out: at least that one is in
+          // flight, whatever became of the others (on a loaded machine they
+          // may all have been answered by the time a timer fired).
+          if (timeUp && !killed) {
+            killed = true;
+            kill = current.kill();
+          }
+          const res = await pending;
           if (res.status === 200) {
             answered++;
             for (const e of batch) acknowledged.set(e.id, e.quantity);
@@ -162,9 +173,9 @@ describe('crash tests: the service killed with SIGKILL', () => {
         }
       });
       await sleep(300 + Math.floor(rng() * 700));
-      killed = true;
-      await service.kill();
+      timeUp = true;
       await Promise.all(producers);
+      await kill;
       assert.ok(unanswered.length > 0, `round ${round}: no request was in flight at the kill`);
 
       service = await start(args);
