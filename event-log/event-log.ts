@@ -67,8 +67,11 @@ export interface RecordBatch {
   /** Offered by adapters that hold a batch's values in their own buffers (the
    * embedded log): every record's value where it lies, without a `LogRecord`
    * per record. `records[index]` is the same record. Bulk consumers (the
-   * warehouse loaders) copy values straight into an insert with it. */
-  scan?(visit: ValueVisitor): void;
+   * warehouse loaders) copy values straight into an insert with it.
+   * `[from, to)` limits the visit to those indexes (default: every record), so
+   * a consumer can scan a large batch in slices and let other work run
+   * between them. Returns how many records the batch holds. */
+  scan?(visit: ValueVisitor, from?: number, to?: number): number;
   /** Offered with `scan`: the consumer has copied what it needs, so the
    * batch's buffers can go before `eachBatch` settles (a bulk consumer keeps
    * batches in flight until their insert returns). `records` must not be read

@@ -1,6 +1,7 @@
 /** The generic loader against the real embedded log and chDB, each test with its own table. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { getEmbeddedEventLog } from '../event-log/embedded/index.ts';
 import type { EventLog, LogRecord } from '../event-log/event-log.ts';
@@ -9,7 +10,7 @@ import { randomName, tempDir } from '../test-support/temp.ts';
 import { getWarehouse, type Warehouse } from '../warehouse/index.ts';
 import type { StagedInsert } from '../warehouse/warehouse.ts';
 import { eventually } from '../test-support/safety.ts';
-import { startLoader, timeWindows, waitUntilIdle, type Loader } from './loader.ts';
+import { startLoader, waitUntilIdle, type Loader } from './loader.ts';
 
 describe('loader', () => {
   const tmp = tempDir();
@@ -133,6 +134,41 @@ describe('loader', () => {
       ],
     );
     assert.deepEqual(loader.stats, { written: 3, duplicates: 1, deadLettered: 2, batches: 1 });
+    await own.close();
+  });
+
+  it('scans a batch of many thousand records in slices: every row lands once, an id repeated in a later slice is dropped, no staging file is left', async () => {
+    const table = randomName('loader');
+    await warehouse.command(`CREATE TABLE ${table} (id String, n UInt32, ingested_at DateTime64(3, 'UTC'), log_partition UInt32, log_offset UInt64) ENGINE = MergeTree ORDER BY id`);
+    const group = randomName('group');
+    const own = getEmbeddedEventLog({ dir: join(tmp.dir, 'log'), topic: randomName('topic'), partitions: 1, fsync: false });
+    // 10,000 records, a few slices' worth; the one at offset 9,000 re-sends offset 10's event.
+    const values = Array.from({ length: 10_000 }, (_, i) => (i === 9_000 ? '{"id":"r10","n":10}' : `{"id":"r${i}","n":${i}}`));
+    await own.append(values.map((value) => ({ key: 'k', value, partition: 0 })));
+    const loader = await startLoader({
+      name: 'test',
+      log: own,
+      warehouse,
+      groupId: group,
+      table,
+      concurrency: 1,
+      toRow: (record) => ({ ok: false, errors: [{ field: '$', reason: `not a row: ${record.value}` }] }),
+      rowInPlace(value, start, _end, _headers, out) {
+        out.idStart = start + '{"id":"'.length;
+        out.idEnd = value.indexOf('"', out.idStart);
+        out.time = NaN;
+        out.coordinates = true;
+        return true;
+      },
+    });
+    await waitUntilIdle(own, group);
+    await loader.stop();
+    const [totals] = await warehouse.rows<{ rows: number; ids: number; n: number; r10: string }>(
+      `SELECT count() AS rows, uniqExact(id) AS ids, sum(n) AS n, toString(groupArrayIf(log_offset, id = 'r10')) AS r10 FROM ${table}`,
+    );
+    assert.deepEqual(totals, { rows: 9_999, ids: 9_999, n: (9_999 * 10_000) / 2 - 9_000, r10: '[10]' });
+    assert.deepEqual(loader.stats, { written: 9_999, duplicates: 1, deadLettered: 0, batches: 1 });
+    assert.deepEqual(readdirSync(join(tmp.dir, 'warehouse', '_inserts')), []);
     await own.close();
   });
 
@@ -269,24 +305,5 @@ describe('loader', () => {
     assert.equal(committed.find((c) => c.partition === 1)!.offset, 0, 'nothing committed');
     await loader.stop();
     await own.close();
-  });
-});
-
-describe('timeWindows', () => {
-  it('keeps close instants in one window and splits at gaps over an hour', () => {
-    const h = 3_600_000;
-    assert.deepEqual(timeWindows([5, 1, 3]), [[1, 5]]);
-    assert.deepEqual(timeWindows([0, h, 3 * h, 3 * h + 10]), [
-      [0, h],
-      [3 * h, 3 * h + 10],
-    ]);
-  });
-
-  it('merges the closest windows beyond the limit', () => {
-    const h = 3_600_000;
-    assert.deepEqual(timeWindows([0, 2 * h, 10 * h, 13 * h], h, 2), [
-      [0, 2 * h],
-      [10 * h, 13 * h],
-    ]);
   });
 });

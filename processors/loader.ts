@@ -19,7 +19,7 @@
  * A poison record never stalls a partition: a row the warehouse refuses is found
  * by bisecting the batch and dead-lettered with ClickHouse's reason.
  */
-import type { EventLog, GroupConsumer, LogRecord, RecordBatch, Subscription } from '../event-log/event-log.ts';
+import type { EventLog, GroupConsumer, LogRecord, RecordBatch, Subscription, ValueVisitor } from '../event-log/event-log.ts';
 import { ContinuityError, isContinuityError } from '../errors/registry.ts';
 import {
   processorBatches,
@@ -30,6 +30,7 @@ import {
 import type { FieldError } from '../schemas/index.ts';
 import type { StagedInsert, Warehouse } from '../warehouse/warehouse.ts';
 import { RowPack } from './row-pack.ts';
+import { mergeWindows } from './time-windows.ts';
 
 /**
  * One JSONEachRow line (no newline), or why the record cannot be one. `time` (ms)
@@ -100,28 +101,6 @@ export interface Loader {
   stop(): Promise<void>;
 }
 
-/**
- * The batch's instants as few [from, to] windows: a gap of more than an hour
- * starts a new window, so one old record in a stream of new ones does not
- * widen the lookup to everything in between.
- */
-export function timeWindows(times: number[], gapMs = 3_600_000, maxWindows = 32): [number, number][] {
-  if (times.length === 0) return [];
-  const sorted = Float64Array.from(times).sort();
-  // Split at the widest gaps above `gapMs`, at most maxWindows - 1 of them.
-  const gaps: number[] = [];
-  for (let i = 1; i < sorted.length; i++) if (sorted[i] - sorted[i - 1] > gapMs) gaps.push(i);
-  const splits = gaps.length < maxWindows ? gaps : gaps.sort((a, b) => sorted[b] - sorted[b - 1] - (sorted[a] - sorted[a - 1])).slice(0, maxWindows - 1).sort((a, b) => a - b);
-  const windows: [number, number][] = [];
-  let start = 0;
-  for (const at of splits) {
-    windows.push([sorted[start], sorted[at - 1]]);
-    start = at;
-  }
-  windows.push([sorted[start], sorted[sorted.length - 1]]);
-  return windows;
-}
-
 function escapeTsv(value: string) {
   return value.replace(/[\\\t\n]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : '\\n'));
 }
@@ -137,16 +116,16 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     const batchIds = () => new Set(groups.flatMap((g) => g.pack.ids()));
     let ids: Set<string> | null = null;
     let rows: { id: string }[];
-    if (options.timeColumn && groups.every((g) => hasTimes(g.pack))) {
-      const byPartition = new Map<number, number[]>();
+    if (options.timeColumn && groups.every((g) => g.pack.timeWindows() !== null)) {
+      const byPartition = new Map<number, [number, number][]>();
       for (const g of groups) {
-        const times = byPartition.get(g.partition) ?? [];
-        for (let i = 0; i < g.pack.length; i++) times.push(g.pack.time(i));
-        byPartition.set(g.partition, times);
+        const windows = byPartition.get(g.partition) ?? [];
+        windows.push(...g.pack.timeWindows()!);
+        byPartition.set(g.partition, windows);
       }
       const where = [...byPartition]
-        .map(([partition, times]) => {
-          const within = timeWindows(times)
+        .map(([partition, windows]) => {
+          const within = mergeWindows(windows)
             .map(([from, to]) => `${options.timeColumn} BETWEEN fromUnixTimestamp64Milli(${from}, 'UTC') AND fromUnixTimestamp64Milli(${to}, 'UTC')`)
             .join(' OR ');
           return `(log_partition = ${partition} AND (${within}))`;
@@ -257,6 +236,8 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     let open: Group | null = null;
     let timer: NodeJS.Timeout | null = null;
     let tail: Promise<void> = Promise.resolve();
+    /** Staging files of inserts that returned, being removed. */
+    const discarding = new Set<Promise<unknown>>();
     /** Inserts queued or running. While one runs, batches gather for the next (group commit). */
     let pending = 0;
 
@@ -298,7 +279,10 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
       } catch (error) {
         for (const s of subs) s.reject(error);
       } finally {
-        await Promise.all(files.map((f) => f.discard().catch(() => {})));
+        // Not waited for: the next insert starts as soon as this one returned.
+        const gone: Promise<unknown> = Promise.all(files.map((f) => f.discard().catch(() => {})));
+        discarding.add(gone);
+        void gone.then(() => discarding.delete(gone));
       }
     }
 
@@ -323,6 +307,8 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     }
 
     return {
+      /** Resolves once the staging files of every insert that returned are gone. */
+      discarded: () => Promise.all(discarding).then(() => {}),
       /** The packs of a partition gathering for the next insert. */
       gathering(partition: number): RowPack[] {
         return open ? open.subs.filter((s) => s.partition === partition).map((s) => s.pack) : [];
@@ -409,13 +395,17 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
       candidates = new RowPack(batch.partition, batch.release ? null : batch, expectedBytes, expectedRows);
       const coordinates = { partition: batch.partition, offset: 0, timestamp: 0 };
       const peek: RowInPlace = { idStart: 0, idEnd: 0, time: NaN, coordinates: false };
-      batch.scan((buf, start, end, index, offset, timestamp, headers) => {
+      const visit: ValueVisitor = (buf, start, end, index, offset, timestamp, headers) => {
         lastOffset = offset;
         if (!inPlace(buf, start, end, headers, peek)) return throughToRow(batch.records[index], index);
         coordinates.offset = offset;
         coordinates.timestamp = timestamp;
         if (!candidates.addBytesUnique(index, coordinates, peek.idStart, peek.idEnd, peek.time, buf, start, end, peek.coordinates)) duplicates++;
-      });
+      };
+      // In slices: an insert that returns meanwhile has the next one started
+      // within a slice's time, not after the whole batch's (tens of ms in which
+      // the warehouse would sit idle).
+      for (let from = 0; from < batch.scan(visit, from, from + SCAN_SLICE); from += SCAN_SLICE) await nextTurn();
       batch.release?.();
     } else {
       let bytes = 0;
@@ -440,6 +430,8 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
       duplicates += candidates.length - fresh.length;
       candidates = fresh;
     }
+    // Worked out now, while the previous insert runs, not when this one is about to start.
+    candidates.timeWindows();
     const outcome = candidates.length > 0 ? combiner.submit(batch.partition, candidates) : null;
     // Awaited below unless the previous batch failed; then this one is delivered again.
     outcome?.catch(() => {});
@@ -511,14 +503,17 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
       await Promise.allSettled(settling.values());
       stopCalled();
       await subscription.stop();
+      await combiner.discarded();
     },
   };
 }
 
-/** Whether every row of the pack has an instant to be looked up by. */
-function hasTimes(pack: RowPack): boolean {
-  for (let i = 0; i < pack.length; i++) if (Number.isNaN(pack.time(i))) return false;
-  return true;
+/** Records scanned between two turns of the event loop: a few milliseconds' work. */
+const SCAN_SLICE = 4096;
+
+/** Lets timers and I/O callbacks that are due run before going on. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** The rows of a pack whose ids are not in `ids`. */

@@ -10,6 +10,7 @@
  * the loader's garbage, for the rare batch that needs its ids as strings.
  */
 import type { LogRecord, RecordBatch } from '../event-log/event-log.ts';
+import { timeWindows, type TimeWindow } from './time-windows.ts';
 
 
 type Coordinates = Pick<LogRecord, 'partition' | 'offset' | 'timestamp'>;
@@ -87,6 +88,9 @@ export class RowPack {
   private batch: RecordBatch | null;
   /** Where the body went when it was staged (`release`), -1 while it is here. */
   private stagedAt = -1;
+  private windows: TimeWindow[] | null = null;
+  /** Rows the pack had when `windows` was worked out; -1 before. */
+  private windowsOf = -1;
 
   constructor(partition: number, batch: RecordBatch | null, expectedBytes = 64 * 1024, expectedRows = 0) {
     this.batch = batch;
@@ -124,6 +128,21 @@ export class RowPack {
   /** The offset of row i's record in the partition. */
   offset(i: number): number {
     return this.meta[i * FIELDS + OFFSET];
+  }
+
+  /**
+   * The rows' instants as lookup windows (`timeWindows`), or null when a row
+   * has none. Kept once worked out: a loader asks while the previous insert
+   * runs, so the next one starts without sorting a batch's instants.
+   */
+  timeWindows(): TimeWindow[] | null {
+    if (this.windowsOf === this.rows) return this.windows;
+    const times = new Float64Array(this.rows);
+    let timed = true;
+    for (let i = 0; i < this.rows && timed; i++) timed = !Number.isNaN((times[i] = this.meta[i * FIELDS + TIME]));
+    this.windows = timed ? timeWindows(times) : null;
+    this.windowsOf = this.rows;
+    return this.windows;
   }
 
   /** Every row's offset, in row order. */

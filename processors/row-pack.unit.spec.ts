@@ -80,4 +80,32 @@ describe('row pack', () => {
     assert.deepEqual(picked.offsets, [40, 42]);
     assert.equal(picked.bytes().toString(), pack.row(0).toString() + pack.row(2).toString());
   });
+
+  it("gives its rows' instants as lookup windows, worked out again once rows were added, and none when a row has no instant", () => {
+    const h = 3_600_000;
+    const pack = new RowPack(3, null);
+    const add = (id: string, i: number, time: number | undefined) => {
+      const r = rowOf(id, i);
+      pack.addBytesUnique(i, at(i), r.idStart, r.idEnd, time, r.buf, r.start, r.end, false);
+    };
+    add('a', 0, 5 * h);
+    add('b', 1, 10);
+    assert.deepEqual(pack.timeWindows(), [
+      [10, 10],
+      [5 * h, 5 * h],
+    ]);
+    assert.equal(pack.timeWindows(), pack.timeWindows(), 'kept');
+    add('c', 2, 2 * h);
+    assert.deepEqual(pack.timeWindows(), [
+      [10, 10],
+      [2 * h, 2 * h],
+      [5 * h, 5 * h],
+    ]);
+    assert.deepEqual(pack.pick([1, 2]).timeWindows(), [
+      [10, 10],
+      [2 * h, 2 * h],
+    ]);
+    add('d', 3, undefined);
+    assert.equal(pack.timeWindows(), null);
+  });
 });

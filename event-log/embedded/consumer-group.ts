@@ -312,7 +312,7 @@ export class GroupMember implements Subscription {
           },
           committed,
           highWatermark: this.host.endOffset(partition),
-          scan: (visit) => frames.scan(visit),
+          scan: (visit, from, to) => frames.scan(visit, from, to),
           release: () => frames.release(),
         };
         await insideBatch.run(this, () => this.options.eachBatch(batch, this));

@@ -64,10 +64,12 @@ export class StoredFrames {
     this.chunks.length = 0;
   }
 
-  scan(visit: ValueVisitor) {
+  /** Visits the frames `[from, to)` in place; returns how many the batch holds. */
+  scan(visit: ValueVisitor, from = 0, to = Infinity): number {
     if (this.released) throw new Error(`partition ${this.partition}: scan after the batch was released`);
     const cache: HeaderCache = newHeaderCache();
-    for (let i = 0; i < this.positions.length; i++) {
+    const end = Math.min(to, this.positions.length);
+    for (let i = Math.max(0, from); i < end; i++) {
       const buf = this.chunks[this.chunkOf[i]];
       // Lengths read by hand: the frame was checked on read, and Buffer's
       // bounds-checked readers cost more than the rest of this loop.
@@ -84,5 +86,6 @@ export class StoredFrames {
       p += 4;
       visit(buf, p, p + valueLength, i, this.offsets[i], this.timestamps[i], headers);
     }
+    return this.positions.length;
   }
 }

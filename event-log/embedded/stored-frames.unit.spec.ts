@@ -73,6 +73,18 @@ describe('stored frames', () => {
     );
   });
 
+  it('scans a slice [from, to) of the batch, across chunks, and tells how many records it holds', () => {
+    const slice = (from?: number, to?: number) => {
+      const seen: string[] = [];
+      const total = frames.scan((buf, start, end, index, offset) => seen.push(`${index}:${offset}:${buf.toString('utf8', start, end)}`), from, to);
+      return { total, seen };
+    };
+    assert.deepEqual(slice(1, 4), { total: 5, seen: ['1:11:{"n":2}', '2:12:plain', '3:13:{"名":"值"}'] });
+    assert.deepEqual(slice(4, 4096), { total: 5, seen: ['4:14:{"n":5}'] });
+    assert.deepEqual(slice(5, 10), { total: 5, seen: [] });
+    assert.equal(slice().seen.length, 5);
+  });
+
   it('hands one frozen headers object to records whose header bytes are the same', () => {
     const records = frames.records();
     assert.equal(records[0].headers, records[1].headers);
