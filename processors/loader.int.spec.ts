@@ -177,17 +177,23 @@ describe('loader', () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const staged: StagedInsert[] = [];
+    const inserting = { started: 0 };
     const held: Warehouse = Object.create(inner, {
       stage: {
         value: async (format: string) => {
           const real = await inner.stage(format);
-          const wrapped: StagedInsert = Object.create(real, { insert: { value: async (...args: Parameters<StagedInsert['insert']>) => (await gate, real.insert(...args)) } });
+          const insert = async (...args: Parameters<StagedInsert['insert']>) => {
+            inserting.started++;
+            await gate;
+            return real.insert(...args);
+          };
+          const wrapped: StagedInsert = Object.create(real, { insert: { value: insert } });
           staged.push(wrapped);
           return wrapped;
         },
       },
     });
-    return { held, staged, release };
+    return { held, staged, inserting, release };
   }
 
   /** A table for `toRow`'s rows, and a log of its own holding `values` (the i-th in partition i % partitions). */
@@ -206,8 +212,8 @@ describe('loader', () => {
    */
   async function withHeldInserts(
     values: string[],
-    options: { concurrency: number; batchRecords: number; lingerMs?: number; kind?: string },
-    check: (t: { table: string; group: string; own: EventLog; staged: StagedInsert[]; release(): void; loader: Loader }) => Promise<void>,
+    options: { concurrency: number; batchRecords: number; lingerMs?: number; parallelInserts?: number; kind?: string },
+    check: (t: { table: string; group: string; own: EventLog; staged: StagedInsert[]; inserting: { started: number }; release(): void; loader: Loader }) => Promise<void>,
   ) {
     const { table, group, own } = await tableAndLog(values);
     const log = options.kind
@@ -219,11 +225,11 @@ describe('loader', () => {
           },
         })
       : own;
-    const { held, staged, release } = heldInserts(warehouse);
+    const { held, staged, inserting, release } = heldInserts(warehouse);
     const { kind: _, ...sizes } = options;
     const loader = await startLoader({ name: 'test', log, warehouse: held, groupId: group, table, toRow, ...sizes });
     try {
-      await check({ table, group, own, staged, release, loader });
+      await check({ table, group, own, staged, inserting, release, loader });
     } finally {
       release();
       await loader.stop();
@@ -272,6 +278,32 @@ describe('loader', () => {
         { id: 'x', n: 1 },
       ]);
       assert.deepEqual(loader.stats, { written: 3, duplicates: 1, deadLettered: 0, batches: 2 });
+    });
+  });
+
+  it("runs a partition's next insert beside the previous one, an event re-sent across the two dropped in memory (the table lookup sees neither)", async () => {
+    const values = ['r0,0', 'x,1', 'r2,2', 'r3,3', 'x,1', 'r5,5'];
+    await withHeldInserts(values, { concurrency: 1, batchRecords: 3 }, async ({ table, group, own, inserting, release, loader }) => {
+      await eventually('both inserts started', () => inserting.started === 2, 5_000);
+      assert.equal((await own.committedOffsets(group))[0].offset, 0, 'nothing committed before an insert returned');
+      release();
+      await waitUntilIdle(own, group);
+      const rows = await warehouse.rows<{ id: string; copies: number }>(`SELECT id, toUInt32(count()) AS copies FROM ${table} GROUP BY id ORDER BY id`);
+      assert.deepEqual(rows, ['r0', 'r2', 'r3', 'r5', 'x'].map((id) => ({ id, copies: 1 })));
+      assert.deepEqual(loader.stats, { written: 5, duplicates: 1, deadLettered: 0, batches: 2 });
+      assert.equal((await own.committedOffsets(group))[0].offset, 6);
+    });
+  });
+
+  it('runs one insert at a time with parallelInserts 1: the next waits, staged, for the previous to return', async () => {
+    await withHeldInserts(Array.from({ length: 6 }, (_, i) => `r${i},${i}`), { concurrency: 1, batchRecords: 3, parallelInserts: 1 }, async ({ group, own, staged, inserting, release, loader }) => {
+      await eventually('the second batch staged', () => staged.length === 2 && staged[1].size > 0, 5_000);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(inserting.started, 1, 'the second insert waits');
+      release();
+      await waitUntilIdle(own, group);
+      assert.equal((await own.committedOffsets(group))[0].offset, 6);
+      assert.deepEqual(loader.stats, { written: 6, duplicates: 0, deadLettered: 0, batches: 2 });
     });
   });
 

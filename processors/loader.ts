@@ -69,8 +69,15 @@ export interface LoaderOptions {
   rowInPlace?(value: Buffer, start: number, end: number, headers: Readonly<Record<string, string>>, out: RowInPlace): boolean;
   /** Keep records that cannot be loaded; durable when it resolves. */
   deadLetter?(items: { record: LogRecord; errors: FieldError[] }[]): Promise<void>;
-  /** Most records per insert; a member's batch is a quarter of it with the default 8 members, so half the members fill an insert while the other half read the next. Default 200,000. */
+  /** Most records per insert; a member's batch is a quarter of it with the default 8 members, so half the members fill an insert while the other half read the next. Default 150,000. */
   batchRecords?: number;
+  /**
+   * Inserts that run at once. A partition's batches still commit in offset
+   * order, and a batch is checked in memory for ids of the partition's batches
+   * whose inserts have not returned. Default: what the warehouse takes
+   * (`Warehouse.parallelInserts`, 2).
+   */
+  parallelInserts?: number;
   /** Group members this loader runs in its process; their batches go in together. Default 8 on the embedded log, 4 on Kafka. */
   concurrency?: number;
   /** How long a batch waits for other members' batches to share its insert when no insert is running, ms. Default 50. */
@@ -220,7 +227,8 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
   // a Kafka member is a client with its own connections that joins every
   // rebalance of the group, so fewer of them.
   const memberCount = Math.max(1, options.concurrency ?? (options.log.kind === 'embedded' ? 8 : 4));
-  const insertRows = options.batchRecords ?? 200_000;
+  const insertRows = options.batchRecords ?? 150_000;
+  const insertSlots = Math.max(1, options.parallelInserts ?? warehouse.parallelInserts);
   const lingerMs = options.lingerMs ?? 50;
   // Half the members fill an insert; the other half read and stage the next one meanwhile.
   const memberBatch = Math.min(insertRows, Math.ceil((2 * insertRows) / memberCount));
@@ -235,11 +243,14 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     type Group = { staged: Promise<StagedInsert>; subs: Submission[]; rows: number; appends: Promise<unknown>[] };
     let open: Group | null = null;
     let timer: NodeJS.Timeout | null = null;
-    let tail: Promise<void> = Promise.resolve();
     /** Staging files of inserts that returned, being removed. */
     const discarding = new Set<Promise<unknown>>();
-    /** Inserts queued or running. While one runs, batches gather for the next (group commit). */
-    let pending = 0;
+    /** Groups whose insert has not returned: gathering, queued or running. */
+    const unlanded = new Set<Group>();
+    /** Closed groups waiting for an insert slot, oldest first. */
+    const queued: Group[] = [];
+    /** Inserts running. While every slot is taken, batches gather for the next (group commit). */
+    let running = 0;
 
     async function flush(group: Group) {
       const { subs } = group;
@@ -291,37 +302,48 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
       if (range) pack.restore(await staged.read(range.from, range.to));
     }
 
+    function run(group: Group) {
+      running++;
+      void flush(group).finally(() => {
+        running--;
+        unlanded.delete(group);
+        const next = queued.shift();
+        if (next) run(next);
+        // What gathered while the slot was taken goes next, without waiting.
+        else if (open) flushNow();
+      });
+    }
+
     function flushNow() {
       if (timer) clearTimeout(timer);
       timer = null;
       const group = open;
       open = null;
       if (!group) return;
-      pending++;
-      tail = tail
-        .then(() => flush(group))
-        .finally(() => {
-          // What gathered while this insert ran goes next, without waiting.
-          if (--pending === 0 && open) flushNow();
-        });
+      if (running < insertSlots) run(group);
+      else queued.push(group);
     }
 
     return {
       /** Resolves once the staging files of every insert that returned are gone. */
       discarded: () => Promise.all(discarding).then(() => {}),
-      /** The packs of a partition gathering for the next insert. */
-      gathering(partition: number): RowPack[] {
-        return open ? open.subs.filter((s) => s.partition === partition).map((s) => s.pack) : [];
+      /** The packs of a partition in inserts that have not returned (gathering, queued or running). */
+      unlanded(partition: number): RowPack[] {
+        return [...unlanded].flatMap((g) => g.subs.filter((s) => s.partition === partition).map((s) => s.pack));
       },
       submit(partition: number, pack: RowPack): Promise<Outcome> {
-        const group = (open ??= { staged: warehouse.stage('JSONEachRow'), subs: [], rows: 0, appends: [] });
+        if (!open) {
+          open = { staged: warehouse.stage('JSONEachRow'), subs: [], rows: 0, appends: [] };
+          unlanded.add(open);
+        }
+        const group = open;
         return new Promise<Outcome>((resolve, reject) => {
           group.subs.push({ partition, pack, resolve, reject });
           group.rows += pack.length;
           // Written at once: from here on the batch's rows are the file's, not this process's memory.
           group.appends.push(group.staged.then((staged) => staged.append([pack.bytes()])).then(({ from }) => pack.release(from)));
           if (group.rows >= insertRows || group.subs.length >= memberCount) flushNow();
-          else if (pending === 0) timer ??= setTimeout(flushNow, lingerMs);
+          else if (running === 0) timer ??= setTimeout(flushNow, lingerMs);
         });
       },
     };
@@ -422,10 +444,11 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     expectedRows = candidates.length + (candidates.length >> 3);
     // Kept before anything is committed, so a crash cannot lose them.
     await deadLetterAll(invalid);
-    // The partition's previous batch may gather for the same insert: an event
-    // re-sent across the two is kept once (the table lookup sees neither).
-    // Checked and submitted without an await between, so that insert is still the one gathering.
-    for (const earlier of combiner.gathering(batch.partition)) {
+    // The partition's previous batch may not have landed yet (it gathers for
+    // the same insert, or its insert runs beside this one's): an event re-sent
+    // across the two is kept once (the table lookup would see neither).
+    // Checked and submitted without an await between, so no earlier batch lands unseen.
+    for (const earlier of combiner.unlanded(batch.partition)) {
       const fresh = candidates.withoutIdsOf(earlier);
       duplicates += candidates.length - fresh.length;
       candidates = fresh;

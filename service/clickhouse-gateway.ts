@@ -28,6 +28,7 @@ import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { guardChdbConnection } from '../warehouse/chdb-guard.ts';
+import { quoteString } from '../warehouse/warehouse.ts';
 
 export interface ClickHouseGatewayOptions {
   /** chDB data directory of the service's warehouse (already open in this process). */
@@ -162,7 +163,6 @@ async function parse(request: FastifyRequest): Promise<Parsed> {
 }
 
 /** SQL string literal of `text`, unescaping to exactly `text`. */
-const sqlLiteral = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 /** `{name:Type}` placeholders of the query part (quoted strings left out). */
 function placeholders(query: string): Set<string> {
@@ -187,7 +187,7 @@ function withParameters(p: Parsed): string {
   const names = Object.keys(p.params);
   if (names.length === 0) return p.sql;
   for (const name of names) if (!SETTING_NAME.test(name)) throw new GatewayError(456, 'UNKNOWN_QUERY_PARAMETER', `Invalid query parameter name ${name}`, 400);
-  return `SET ${names.map((name) => `param_${name} = ${sqlLiteral(p.params[name])}`).join(', ')};\n${p.sql}`;
+  return `SET ${names.map((name) => `param_${name} = ${quoteString(p.params[name])}`).join(', ')};\n${p.sql}`;
 }
 
 const CONTENT_TYPES: [RegExp, string][] = [

@@ -29,6 +29,14 @@ export interface WarehouseOptions {
   requestTimeoutMs?: number;
   /** A cluster of the server: the database is created on every node of it. */
   cluster?: string;
+  /**
+   * Embedded: connections to the engine that run staged inserts, beside the
+   * one that runs queries. The engine runs one statement of a connection at a
+   * time; inserts on two connections overlap, one parsing on both cores while
+   * the other writes its part, about a sixth faster than one after another.
+   * Default 2.
+   */
+  insertConnections?: number;
 }
 
 export interface Warehouse {
@@ -46,6 +54,8 @@ export interface Warehouse {
   insertRaw(table: string, format: string, body: string | Buffer | readonly Buffer[], settings?: ClickHouseSettings): Promise<void>;
   /** A file to stage rows in for one later insert (see `StagedInsert`). */
   stage(format: string): Promise<StagedInsert>;
+  /** Staged inserts worth running at once (embedded: `insertConnections`; a server takes them as they come: 2). */
+  readonly parallelInserts: number;
   close(): Promise<void>;
 }
 
@@ -67,6 +77,8 @@ export async function getWarehouse(options: WarehouseOptions = {}): Promise<Ware
   let stager: Stager;
   let kind: Warehouse['kind'];
   let database: string;
+  let parallelInserts = 2;
+  let inserters: ClickHouseClient[] = [];
   if (options.url) {
     kind = 'server';
     database = options.database ?? 'continuity';
@@ -112,10 +124,13 @@ export async function getWarehouse(options: WarehouseOptions = {}): Promise<Ware
     process.env.JE_MALLOC_CONF ??= EMBEDDED_ALLOCATOR_CONF;
     // Loaded lazily: a server deployment never needs the native engine.
     const { createChdbConnection } = await import('chdb/connection');
-    client = createClient({ connection: guardChdbConnection(createChdbConnection({ path })) as never });
-    stager = embeddedStager(client, join(path, '_inserts'));
+    const connect = () => createClient({ connection: guardChdbConnection(createChdbConnection({ path })) as never });
+    client = connect();
+    parallelInserts = Math.max(1, options.insertConnections ?? 2);
+    inserters = Array.from({ length: parallelInserts }, connect);
+    stager = embeddedStager(client, inserters, join(path, '_inserts'));
   }
-  return wrap(client, kind, database, stager);
+  return wrap(client, kind, database, stager, parallelInserts, inserters);
 }
 
 /**
@@ -250,16 +265,33 @@ function inputColumns(client: ClickHouseClient) {
   };
 }
 
-function embeddedStager(client: ClickHouseClient, dir: string): Stager {
+/**
+ * Each insert goes to the insert connection with the fewest running. Its
+ * arguments are written into the statement, not bound as parameters: chDB runs
+ * every parameterized statement of the process one after another (its
+ * parameter state is shared), which would put the inserts back in one line.
+ */
+function embeddedStager(client: ClickHouseClient, inserters: ClickHouseClient[], dir: string): Stager {
   const structureOf = inputColumns(client);
+  const running = inserters.map(() => 0);
   return fileStager(dir, async (path, format, table, settings) => {
     const { columns, structure } = await structureOf(table);
-    await client.command({
-      query: `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM file({path:String}, {format:String}, {structure:String})`,
-      query_params: { path, format, structure },
-      clickhouse_settings: settings,
-    });
+    const i = running.indexOf(Math.min(...running));
+    running[i]++;
+    try {
+      await inserters[i].command({
+        query: `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM file(${quoteString(path)}, ${quoteString(format)}, ${quoteString(structure)})`,
+        clickhouse_settings: settings,
+      });
+    } finally {
+      running[i]--;
+    }
   });
+}
+
+/** A ClickHouse string literal. */
+export function quoteString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 function serverStager(client: ClickHouseClient, dir: string): Stager {
@@ -270,7 +302,7 @@ function serverStager(client: ClickHouseClient, dir: string): Stager {
   });
 }
 
-function wrap(client: ClickHouseClient, kind: Warehouse['kind'], database: string, stager: Stager): Warehouse {
+function wrap(client: ClickHouseClient, kind: Warehouse['kind'], database: string, stager: Stager, parallelInserts: number, inserters: ClickHouseClient[]): Warehouse {
   const stage = async (format: string): Promise<StagedInsert> => {
     const staged = await stager(format);
     return {
@@ -326,7 +358,9 @@ function wrap(client: ClickHouseClient, kind: Warehouse['kind'], database: strin
       }
     },
     stage,
+    parallelInserts,
     async close() {
+      await Promise.all(inserters.map((c) => c.close()));
       await client.close();
       if (kind === 'embedded') {
         // libchdb binds one data directory per process; wait until the engine has
