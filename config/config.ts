@@ -101,8 +101,8 @@ export const configSchema = z.object({
     .object({
       /** Consumer group of the warehouse processors. Default continuity-warehouse. */
       groupId: z.string().min(1).default('continuity-warehouse'),
-      /** Most events written to ClickHouse in one insert; two inserts run at once on the embedded warehouse. Default 125,000 (bigger inserts parse faster; memory stays bounded because batches are staged in a file, not held, and the engine holds two inserts' blocks). */
-      batchRecords: z.coerce.number().int().min(1).max(1_000_000).default(125_000),
+      /** Most events written to ClickHouse in one insert; two inserts run at once on the embedded warehouse. Default 150,000 (bigger inserts parse faster; memory stays bounded because batches are staged in a file, not held, and the engine holds two inserts' blocks). */
+      batchRecords: z.coerce.number().int().min(1).max(1_000_000).default(150_000),
     })
     .prefault({}),
   sql: z

@@ -10,7 +10,7 @@ describe('configuration', () => {
     assert.equal(c.log.kind, 'embedded');
     assert.equal(c.log.partitions, undefined, 'an existing log keeps its count; new logs get 8');
     assert.equal(c.log.topic, 'continuity.events.v1');
-    assert.equal(c.processor.batchRecords, 125_000);
+    assert.equal(c.processor.batchRecords, 150_000);
     assert.equal(c.ingest.validationThreads, undefined, 'decided when the pool starts: the cores, one fewer beside the processors');
     assert.equal(c.clickhouse.url, undefined);
   });

@@ -69,7 +69,7 @@ export interface LoaderOptions {
   rowInPlace?(value: Buffer, start: number, end: number, headers: Readonly<Record<string, string>>, out: RowInPlace): boolean;
   /** Keep records that cannot be loaded; durable when it resolves. */
   deadLetter?(items: { record: LogRecord; errors: FieldError[] }[]): Promise<void>;
-  /** Most records per insert; a member's batch is a quarter of it with the default 8 members, so half the members fill an insert while the other half read the next. Default 125,000. */
+  /** Most records per insert; a member's batch is a quarter of it with the default 8 members, so half the members fill an insert while the other half read the next. Default 150,000. */
   batchRecords?: number;
   /**
    * Inserts that run at once. A partition's batches still commit in offset
@@ -227,7 +227,7 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
   // a Kafka member is a client with its own connections that joins every
   // rebalance of the group, so fewer of them.
   const memberCount = Math.max(1, options.concurrency ?? (options.log.kind === 'embedded' ? 8 : 4));
-  const insertRows = options.batchRecords ?? 125_000;
+  const insertRows = options.batchRecords ?? 150_000;
   const insertSlots = Math.max(1, options.parallelInserts ?? warehouse.parallelInserts);
   const lingerMs = options.lingerMs ?? 50;
   // Half the members fill an insert; the other half read and stage the next one meanwhile.
@@ -309,8 +309,10 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
         unlanded.delete(group);
         const next = queued.shift();
         if (next) run(next);
-        // What gathered while the slot was taken goes next, without waiting.
-        else if (open) flushNow();
+        // What gathered goes next without waiting once no insert runs; while
+        // the other one runs, it gathers until full (partial inserts would
+        // leave more, smaller parts for merges to rewrite).
+        else if (open && running === 0) flushNow();
       });
     }
 

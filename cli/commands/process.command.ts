@@ -8,7 +8,7 @@ export function register(program: Command) {
   withCommon(program.command('process'))
     .description('run the processors: log → ClickHouse (events, rollups, dead letters)')
     .option('--until-idle', 'drain the log and exit')
-    .option('--batch-records <n>', 'events per warehouse insert (default 125000)')
+    .option('--batch-records <n>', 'events per warehouse insert (default 150000)')
     .action(async (flags: CommonFlags & { untilIdle?: boolean }) => {
       let config = configFrom(flags);
       const service = runningService(config.dataDir);

@@ -179,7 +179,7 @@ export function register(program: Command) {
     .option('--abandon [id]', 'drop an unfinished replay\'s shadow tables; the live tables are not touched')
     .option('--cleanup [id]', 'drop the previous tables kept by a swapped replay (all swapped replays without an id)')
     .option('--status', 'list replays and their state')
-    .option('--batch-records <n>', 'records per insert into the shadow tables (default 125000)')
+    .option('--batch-records <n>', 'records per insert into the shadow tables (default 150000)')
     .option('--json', 'print the result as JSON')
     .option('--token <token>', TOKEN_OPTION_HELP)
     .action(async (flags: ReplayFlags) => {

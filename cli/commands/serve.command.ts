@@ -14,7 +14,7 @@ export function register(program: Command) {
     .option('--rate <events-per-second>', 'events per second per token, 0 for no limit (env CONTINUITY_RATE_EVENTS_PER_SECOND, default 20000)')
     .option('--burst <events>', 'events a token may send at once (env CONTINUITY_RATE_BURST, default 100000)')
     .option('--body-limit <bytes>', 'largest request body (env CONTINUITY_BODY_LIMIT_BYTES, default 16777216)')
-    .option('--batch-records <n>', 'events per warehouse insert (default 125000)')
+    .option('--batch-records <n>', 'events per warehouse insert (default 150000)')
     .option('--no-processors', 'run no processors here: `continuity process` instances load the warehouse (Kafka), through /clickhouse when it is embedded')
     .action(async (flags: CommonFlags & ServeFlags & { processors?: boolean }) => {
       const config = configFrom(flags, serveConfig(flags));

@@ -3,8 +3,8 @@ export interface EventsLoaderConfig {
   groupId?: string;
   /** Target table. Default `events`. */
   table?: string;
-  /** Most records per insert. Default 125,000. */
+  /** Most records per insert. Default 150,000. */
   batchRecords?: number;
 }
 
-export const eventsLoaderDefaults = { groupId: 'continuity-warehouse', table: 'events', batchRecords: 125_000 } as const;
+export const eventsLoaderDefaults = { groupId: 'continuity-warehouse', table: 'events', batchRecords: 150_000 } as const;

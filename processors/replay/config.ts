@@ -20,14 +20,14 @@ export interface ReplayOptions {
   from?: FromPosition;
   /** Default both: `events` from the events log, `dead_letters` from the dead-letter log. */
   tables?: readonly ReplayTable[];
-  /** Records per insert into the shadow tables. Default 125,000, as the live processor. */
+  /** Records per insert into the shadow tables. Default 150,000, as the live processor. */
   batchRecords?: number;
 }
 
 export const replayDefaults = {
   from: { kind: 'earliest' } as FromPosition,
   tables: REPLAY_TABLES,
-  batchRecords: 125_000,
+  batchRecords: 150_000,
   /** Consumer groups of a replay: `<prefix><id>-<table>`. */
   groupPrefix: 'continuity-replay-',
   /** How often progress is measured while building, ms. */
