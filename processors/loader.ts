@@ -249,7 +249,7 @@ export async function startLoader(options: LoaderOptions): Promise<Loader> {
     const unlanded = new Set<Group>();
     /** Closed groups waiting for an insert slot, oldest first. */
     const queued: Group[] = [];
-    /** Inserts running. While every slot is taken, batches gather for the next (group commit). */
+    /** Inserts running. While one runs, batches gather for the next (group commit). */
     let running = 0;
 
     async function flush(group: Group) {
