@@ -10,7 +10,7 @@ import { randomName, tempDir } from '../test-support/temp.ts';
 import { getWarehouse, type Warehouse } from '../warehouse/index.ts';
 import type { StagedInsert } from '../warehouse/warehouse.ts';
 import { eventually } from '../test-support/safety.ts';
-import { startLoader, waitUntilIdle, type Loader } from './loader.ts';
+import { startLoader, waitUntilIdle, type Loader, type LoaderOptions } from './loader.ts';
 
 describe('loader', () => {
   const tmp = tempDir();
@@ -35,6 +35,12 @@ describe('loader', () => {
     // A value ClickHouse refuses for UInt32 is passed through on purpose: the warehouse is the judge.
     return { ok: true as const, id, row: `{"id":"${id}","n":${n},"log_partition":${record.partition}}` };
   };
+
+  /** A loader over `own` that takes records only as `rowInPlace` reads them: `toRow` refuses every one. */
+  function inPlaceLoader(own: EventLog, group: string, table: string, options: Omit<LoaderOptions, 'name' | 'log' | 'warehouse' | 'groupId' | 'table' | 'toRow'>) {
+    const notARow = (record: LogRecord) => ({ ok: false as const, errors: [{ field: '$', reason: `not a row: ${record.value}` }] });
+    return startLoader({ name: 'test', log: own, warehouse, groupId: group, table, toRow: notARow, ...options });
+  }
 
   it('dead-letters the rows the warehouse refuses and the records that are no rows, and loads the rest once', async () => {
     const table = randomName('loader');
@@ -89,15 +95,9 @@ describe('loader', () => {
     await own.append(values.map((value) => ({ key: 'k', value, partition: 1 })));
     const letters: { offset: number; raw: string; fields: string[] }[] = [];
     const peeked: string[] = [];
-    const loader = await startLoader({
-      name: 'test',
-      log: own,
-      warehouse,
-      groupId: group,
-      table,
+    const loader = await inPlaceLoader(own, group, table, {
       concurrency: 3,
       timeColumn: 't',
-      toRow: (record) => ({ ok: false, errors: [{ field: '$', reason: `not a row: ${record.value}` }] }),
       rowInPlace(value, start, end, _headers, out) {
         const text = value.toString('utf8', start, end);
         if (!text.startsWith('{')) return false;
@@ -145,14 +145,8 @@ describe('loader', () => {
     // 10,000 records, a few slices' worth; the one at offset 9,000 re-sends offset 10's event.
     const values = Array.from({ length: 10_000 }, (_, i) => (i === 9_000 ? '{"id":"r10","n":10}' : `{"id":"r${i}","n":${i}}`));
     await own.append(values.map((value) => ({ key: 'k', value, partition: 0 })));
-    const loader = await startLoader({
-      name: 'test',
-      log: own,
-      warehouse,
-      groupId: group,
-      table,
+    const loader = await inPlaceLoader(own, group, table, {
       concurrency: 1,
-      toRow: (record) => ({ ok: false, errors: [{ field: '$', reason: `not a row: ${record.value}` }] }),
       rowInPlace(value, start, _end, _headers, out) {
         out.idStart = start + '{"id":"'.length;
         out.idEnd = value.indexOf('"', out.idStart);
@@ -237,6 +231,14 @@ describe('loader', () => {
     }
   }
 
+  /** Lets the held inserts go; then every one of the `records` is written once, in two batches, and committed. */
+  async function releaseAndExpectEveryRecord(t: { own: EventLog; group: string; release(): void; loader: Loader }, records: number) {
+    t.release();
+    await waitUntilIdle(t.own, t.group);
+    assert.equal((await t.own.committedOffsets(t.group))[0].offset, records);
+    assert.deepEqual(t.loader.stats, { written: records, duplicates: 0, deadLettered: 0, batches: 2 });
+  }
+
   it("reads and stages a partition's next batch while the previous one's insert runs, and commits both in order", async () => {
     await withHeldInserts(Array.from({ length: 6 }, (_, i) => `r${i},${i}`), { concurrency: 1, batchRecords: 3 }, async ({ table, group, own, staged, release, loader }) => {
       // The first insert is held; the member has read the second batch and staged it for the next insert.
@@ -256,10 +258,7 @@ describe('loader', () => {
       await eventually('the first batch staged', () => staged.length === 1 && staged[0].size > 0, 5_000);
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.equal(staged.length, 1, 'the next batch is not read while the first insert is held');
-      release();
-      await waitUntilIdle(own, group);
-      assert.equal((await own.committedOffsets(group))[0].offset, 6);
-      assert.deepEqual(loader.stats, { written: 6, duplicates: 0, deadLettered: 0, batches: 2 });
+      await releaseAndExpectEveryRecord({ own, group, release, loader }, 6);
     });
   });
 
@@ -300,10 +299,7 @@ describe('loader', () => {
       await eventually('the second batch staged', () => staged.length === 2 && staged[1].size > 0, 5_000);
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.equal(inserting.started, 1, 'the second insert waits');
-      release();
-      await waitUntilIdle(own, group);
-      assert.equal((await own.committedOffsets(group))[0].offset, 6);
-      assert.deepEqual(loader.stats, { written: 6, duplicates: 0, deadLettered: 0, batches: 2 });
+      await releaseAndExpectEveryRecord({ own, group, release, loader }, 6);
     });
   });
 

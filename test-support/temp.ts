@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import { loadConfig, type ConfigInput, type FrozenConfig } from '../config/config.ts';
+import { getWarehouse, type Warehouse } from '../warehouse/index.ts';
 
 /** A fresh directory under the OS temp dir, removed by the returned cleanup. */
 export function tempDir(prefix = 'continuity-test-'): { dir: string; cleanup(): void } {
@@ -25,3 +27,26 @@ export function testConfig(dataDir: string, overrides: ConfigInput = {}): Frozen
 }
 
 export const projectRoot = new URL('..', import.meta.url).pathname;
+
+/**
+ * An embedded warehouse in a directory of its own for the suite it is called
+ * in: opened before its tests, closed and removed after them.
+ */
+export function suiteWarehouse(prefix?: string): { readonly warehouse: Warehouse; readonly dir: string } {
+  const tmp = tempDir(prefix);
+  let warehouse: Warehouse | null = null;
+  before(async () => {
+    warehouse = await getWarehouse({ path: tmp.dir });
+  });
+  after(async () => {
+    await warehouse?.close();
+    tmp.cleanup();
+  });
+  return {
+    get warehouse() {
+      if (!warehouse) throw new Error('the suite warehouse is opened by a before() hook');
+      return warehouse;
+    },
+    dir: tmp.dir,
+  };
+}

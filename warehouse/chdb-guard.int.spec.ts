@@ -1,19 +1,10 @@
 /** A query that fails part-way through its result must not hand that result to the next query (a chDB 3.4 behaviour the guard stops). */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { tempDir } from '../test-support/temp.ts';
-import { getWarehouse, type Warehouse } from './index.ts';
+import { suiteWarehouse } from '../test-support/temp.ts';
 
 describe('embedded warehouse after a query fails mid-result', () => {
-  const tmp = tempDir();
-  let warehouse: Warehouse;
-  before(async () => {
-    warehouse = await getWarehouse({ path: tmp.dir });
-  });
-  after(async () => {
-    await warehouse.close();
-    tmp.cleanup();
-  });
+  const suite = suiteWarehouse();
 
   const failing = [
     ['a result over max_result_rows', 'SELECT number FROM numbers(3000000)', { max_result_rows: '100000', result_overflow_mode: 'throw', max_block_size: '1000' }],
@@ -22,15 +13,15 @@ describe('embedded warehouse after a query fails mid-result', () => {
 
   for (const [what, query, settings] of failing) {
     it(`answers the next query with its own result after ${what}`, async () => {
-      await assert.rejects(warehouse.text(query, 'CSV', undefined, settings as never));
-      assert.deepEqual(await warehouse.rows('SELECT 7 AS x'), [{ x: 7 }]);
+      await assert.rejects(suite.warehouse.text(query, 'CSV', undefined, settings as never));
+      assert.deepEqual(await suite.warehouse.rows('SELECT 7 AS x'), [{ x: 7 }]);
     });
 
     it(`answers queries started alongside ${what} with their own results`, async () => {
       const [failed, a, b] = await Promise.allSettled([
-        warehouse.text(query, 'CSV', undefined, settings as never),
-        warehouse.rows('SELECT 5 AS x'),
-        warehouse.text('SELECT 6 AS y', 'CSV'),
+        suite.warehouse.text(query, 'CSV', undefined, settings as never),
+        suite.warehouse.rows('SELECT 5 AS x'),
+        suite.warehouse.text('SELECT 6 AS y', 'CSV'),
       ]);
       assert.equal(failed.status, 'rejected');
       assert.deepEqual(a, { status: 'fulfilled', value: [{ x: 5 }] });
