@@ -28,7 +28,7 @@ import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { guardChdbConnection } from '../warehouse/chdb-guard.ts';
-import { quoteString } from '../warehouse/warehouse.ts';
+import { quoteString } from '../warehouse/sql-literal.ts';
 
 export interface ClickHouseGatewayOptions {
   /** chDB data directory of the service's warehouse (already open in this process). */

@@ -11,6 +11,7 @@ import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHous
 import { ContinuityError } from '../errors/registry.ts';
 import { guardChdbConnection } from './chdb-guard.ts';
 import { clusterIdentifier } from './cluster-ddl.ts';
+import { quoteString } from './sql-literal.ts';
 
 export interface WarehouseOptions {
   /** Directory of the embedded chDB data; used when `url` is absent. Default `./data/warehouse`. */
@@ -287,11 +288,6 @@ function embeddedStager(client: ClickHouseClient, inserters: ClickHouseClient[],
       running[i]--;
     }
   });
-}
-
-/** A ClickHouse string literal. */
-export function quoteString(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 function serverStager(client: ClickHouseClient, dir: string): Stager {

@@ -6,6 +6,7 @@
 import type { Catalog } from '../../schemas/index.ts';
 import { labelsFor } from '../labels.ts';
 import type { Variable } from '../model.ts';
+import { quoteString } from '../../warehouse/sql-literal.ts';
 
 export const orgVariable: Variable = {
   name: 'org',
@@ -21,8 +22,6 @@ export const regionVariable: Variable = {
   pattern: /^\d{2}0000$/,
 };
 
-const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-
 /** The variable's query: rows of (value, text), as the ClickHouse plugin reads variable options. */
 export function variableQuery(variable: Variable, catalog: Catalog): string {
   const names = labelsFor(catalog)[variable.codes];
@@ -34,8 +33,8 @@ export function variableQuery(variable: Variable, catalog: Catalog): string {
       : "SELECT DISTINCT concat(substring(region, 1, 2), '0000') AS province FROM daily_rollups";
   return [
     `SELECT ${column} AS value,`,
-    `       transform(${column}, [${codes.map(quote).join(', ')}],`,
-    `                 [${codes.map((c) => quote(names[c].zh)).join(', ')}], ${column}) AS text`,
+    `       transform(${column}, [${codes.map((c) => quoteString(c)).join(', ')}],`,
+    `                 [${codes.map((c) => quoteString(names[c].zh)).join(', ')}], ${column}) AS text`,
     `FROM (${source})`,
     'ORDER BY value',
   ].join('\n');
