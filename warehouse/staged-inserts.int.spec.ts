@@ -62,4 +62,44 @@ describe('embedded warehouse: staged inserts', () => {
     assert.deepEqual(await suite.warehouse.rows('SELECT 7 AS x'), [{ x: 7 }]);
     await refused.discard();
   });
+
+  it("stores exactly what the engine's own JSON reader stores, and refuses what it refuses", async () => {
+    const table = randomName('shape');
+    const reference = randomName('reference');
+    for (const t of [table, reference]) {
+      await suite.warehouse.command(`CREATE TABLE ${t} (id String, org LowCardinality(String), tags Array(LowCardinality(String)), data JSON) ENGINE = MergeTree ORDER BY id`);
+    }
+    const accepted = [
+      '{"id":"absent","org":"sgcc","tags":["a"]}',
+      '{"id":"null","org":"sgcc","tags":[],"data":null}',
+      '{"id":"empty","org":"csg","tags":["a","b"],"data":{}}',
+      '{"id":"typed","org":"csg","tags":["b"],"data":{"amount_cny":14.7,"n":3,"day":"2020-03-01","at":"2020-01-01 10:00:00","ok":true,"s":"12"}}',
+      '{"id":"nested","org":"cr-gas","tags":["c"],"data":{"a":{"b":1},"c":[1,"x"],"q":"\\u00e9 \\"q\\" \\\\ \\/","nil":null}}',
+    ];
+    const insert = await staged(accepted);
+    await insert.insert(table);
+    await insert.discard();
+    await suite.warehouse.command(`INSERT INTO ${reference} FORMAT JSONEachRow ${accepted.join('\n')}`);
+    const stored = (t: string) => suite.warehouse.rows(`SELECT id, org, tags, toString(data) AS text, toString(JSONAllPathsWithTypes(data)) AS types FROM ${t} ORDER BY id`);
+    const rows = await stored(table);
+    assert.deepEqual(rows, await stored(reference));
+    assert.deepEqual(
+      rows.map((r) => [r.id, r.text]),
+      [
+        ['absent', '{}'],
+        ['empty', '{}'],
+        ['nested', '{"a":{"b":1},"c":[1,"x"],"q":"é \\"q\\" \\\\ \\/"}'],
+        ['null', '{}'],
+        ['typed', '{"amount_cny":14.7,"at":"2020-01-01 10:00:00","day":"2020-03-01","n":3,"ok":true,"s":"12"}'],
+      ],
+    );
+    assert.equal(rows.find((r) => r.id === 'typed')!.types, "{'amount_cny':'Float64','at':'DateTime','day':'Date','n':'Int64','ok':'Bool','s':'String'}");
+    for (const refused of ['{"id":"text","org":"x","tags":[],"data":"not an object"}', '{"id":"list","org":"x","tags":[],"data":[1,2]}', '{"id":"twice","org":"x","tags":[],"data":{"a":1,"a":2}}']) {
+      const one = await staged([refused]);
+      await assert.rejects(one.insert(table), /JSON/, refused);
+      await one.discard();
+      await assert.rejects(suite.warehouse.command(`INSERT INTO ${reference} FORMAT JSONEachRow ${refused}`), /JSON/, refused);
+    }
+    assert.equal((await stored(table)).length, accepted.length);
+  });
 });
