@@ -53,15 +53,36 @@ function writeDigits(buf: Buffer, at: number, n: number): number {
   return at + digits;
 }
 
-/** FNV-1a over `buf[start, end)`. */
+/**
+ * MurmurHash3 (x86, 32-bit) of `buf[start, end)`: four bytes a step, where
+ * a byte-wise hash spent most of a batch's id bookkeeping on its multiply chain.
+ */
 function hashBytes(buf: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193);
-  return h;
+  let h = 0;
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    let k = buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    h ^= k;
+    h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+  }
+  if (i < end) {
+    let k = 0;
+    for (let shift = 0; i < end; i++, shift += 8) k |= buf[i] << shift;
+    k = Math.imul(k, 0xcc9e2d51);
+    h ^= Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+  }
+  h ^= end - start;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }
 
 /**
- * What a pack keeps of each row, five numbers a row in one typed array: a
+ * What a pack keeps of each row, six numbers a row in one typed array: a
  * batch's rows then cost the garbage collector nothing, where five growing
  * arrays of numbers were copied as they grew and then promoted, being held
  * until the insert returns.
@@ -71,7 +92,8 @@ const ID_END = 1; // where the row's id ends in the id bytes; it starts where th
 const TIME = 2; // the instant the row is filed under (ms), NaN when the table has none
 const INDEX = 3; // the record's index in its batch
 const OFFSET = 4; // the record's offset in its partition
-const FIELDS = 5;
+const HASH = 5; // the hash of the row's id (`hashBytes`), kept for lookups in other packs
+const FIELDS = 6;
 
 export class RowPack {
   private body: Buffer;
@@ -91,6 +113,9 @@ export class RowPack {
   private windows: TimeWindow[] | null = null;
   /** Rows the pack had when `windows` was worked out; -1 before. */
   private windowsOf = -1;
+  /** The earliest and latest instant of the rows; NaN once a row has none. */
+  private minTime = Infinity;
+  private maxTime = -Infinity;
 
   constructor(partition: number, batch: RecordBatch | null, expectedBytes = 64 * 1024, expectedRows = 0) {
     this.batch = batch;
@@ -201,6 +226,7 @@ export class RowPack {
     this.slots![~at] = this.length + 1;
     this.slotHashes![~at] = hash;
     this.pushId(buf, start, end);
+    this.meta[this.rows * FIELDS + HASH] = hash;
     return true;
   }
 
@@ -306,6 +332,7 @@ export class RowPack {
     this.meta[m + INDEX] = index;
     this.meta[m + OFFSET] = offset;
     this.rows++;
+    this.spanTime(time ?? NaN);
     this.reserve(bytes + 1 + (coordinates ? COORDINATES_MAX_BYTES : 0));
   }
 
@@ -321,6 +348,12 @@ export class RowPack {
       this.body[this.size++] = 0x7d;
     }
     this.body[this.size++] = 0x0a;
+  }
+
+  private spanTime(time: number) {
+    // Math.min/max keep a NaN: a row without an instant leaves the span unknown.
+    this.minTime = Math.min(this.minTime, time);
+    this.maxTime = Math.max(this.maxTime, time);
   }
 
   /** The JSONEachRow body of every row. */
@@ -339,11 +372,31 @@ export class RowPack {
     return this.slots !== null && this.findId(buf, start, end, hashBytes(buf, start, end)) >= 0;
   }
 
-  /** The rows whose ids `other` has not (this pack itself when there are none). */
+  /**
+   * The rows whose ids `other` has not (this pack itself when there are none).
+   * A re-sent event is filed under its original's instant, so a row outside
+   * `other`'s span of instants is not looked up: consecutive batches of a
+   * partition mostly follow each other in time, and then none is.
+   */
   withoutIdsOf(other: RowPack): RowPack {
+    if (other.length === 0 || other.slots === null) return this;
+    const { minTime: from, maxTime: to } = other;
+    let dropped: number[] | null = null;
+    for (let i = 0; i < this.length; i++) {
+      const m = i * FIELDS;
+      const time = this.meta[m + TIME];
+      // Comparisons with NaN are false: a row or pack without instants is looked up.
+      if (time < from || time > to) continue;
+      const hash = this.slots ? this.meta[m + HASH] : hashBytes(this.idBytes, this.idStart(i), this.idEnd(i));
+      if (other.findId(this.idBytes, this.idStart(i), this.idEnd(i), hash) >= 0) (dropped ??= []).push(i);
+    }
+    if (dropped === null) return this;
     const kept: number[] = [];
-    for (let i = 0; i < this.length; i++) if (!other.hasId(this.idBytes, this.idStart(i), this.idEnd(i))) kept.push(i);
-    return kept.length === this.length ? this : this.pick(kept);
+    for (let i = 0, d = 0; i < this.length; i++) {
+      if (d < dropped.length && dropped[d] === i) d++;
+      else kept.push(i);
+    }
+    return this.pick(kept);
   }
 
   /** A pack of some of these rows (indexes ascending), copied. */
@@ -361,7 +414,9 @@ export class RowPack {
       out.meta[m + TIME] = this.time(i);
       out.meta[m + INDEX] = this.meta[i * FIELDS + INDEX];
       out.meta[m + OFFSET] = this.offset(i);
+      out.meta[m + HASH] = this.meta[i * FIELDS + HASH];
       out.rows++;
+      out.spanTime(this.time(i));
       out.size += row.copy(out.body, out.size);
     }
     return out;

@@ -68,6 +68,27 @@ describe('row pack', () => {
     assert.equal(earlier.hasId(Buffer.from('ab'), 0, 2), false);
   });
 
+  it("looks an id up in another pack only within that pack's span of instants; rows or packs without instants always", () => {
+    const fill = (rows: [string, number | undefined][], first: number) => {
+      const pack = new RowPack(3, null, 64, rows.length);
+      rows.forEach(([id, time], i) => {
+        const r = rowOf(id, first + i);
+        pack.addBytesUnique(i, at(first + i), r.idStart, r.idEnd, time, r.buf, r.start, r.end, false);
+      });
+      return pack;
+    };
+    const earlier = fill([['a', 100], ['b', 200], ['c', 300]], 0);
+    // 'c' at 400 lies past everything `earlier` holds: a re-sent event keeps its instant, so it is not one of its rows.
+    const next = fill([['b', 200], ['c', 400], ['a', 150], ['d', 250], ['e', 50]], 10);
+    assert.deepEqual(next.withoutIdsOf(earlier).ids(), ['c', 'd', 'e']);
+    const untimed = fill([['a', undefined], ['z', undefined], ['c', undefined]], 20);
+    assert.deepEqual(untimed.withoutIdsOf(earlier).ids(), ['z']);
+    assert.deepEqual(next.withoutIdsOf(fill([['e', 1], ['a', undefined]], 30)).ids(), ['b', 'c', 'd'], 'a pack with a row without an instant has no span');
+    const picked = earlier.pick([0, 1]);
+    assert.deepEqual(next.withoutIdsOf(picked).ids(), ['c', 'd', 'e'], 'a picked pack keeps its span and ids');
+    assert.deepEqual(fill([['c', 300]], 40).withoutIdsOf(picked).ids(), ['c'], 'its span is its own rows\' (100 to 200)');
+  });
+
   it('adds the log coordinates in place of the closing brace, and picks rows with their ids', () => {
     const pack = new RowPack(3, null);
     for (const [i, id] of ['a', 'b', 'c'].entries()) {
