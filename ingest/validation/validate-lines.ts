@@ -47,23 +47,23 @@ export function canonicalAt(result: Pick<ValidatedLines, 'canonical' | 'offsets'
 }
 
 export function validateLines(texts: string[], lineNumbers: ArrayLike<number>, catalog: Catalog): ValidatedLines {
-  return validateTexts(texts, lineNumbers, catalog, null);
+  const into = collector(catalog, null, true);
+  for (let i = 0; i < texts.length; i++) into.add(texts[i], lineNumbers[i], -1, -1);
+  return into.finish();
 }
 
 /**
- * Where the texts came from: text i is `bytes[starts[i], ends[i])` decoded
- * (start -1: it is not). A line taken as it is goes into the result as those
- * bytes, copied: not joined with the others and encoded again.
+ * Validates lines one at a time as they come, keeping what the result needs
+ * and nothing of a line taken as it is but where its bytes lie in `source`
+ * (its text is garbage at once: a block's thousands of line strings never
+ * outlive a young-generation collection, where holding them all until the
+ * block was done had every one copied and promoted).
  */
-interface TextSource {
-  bytes: Buffer;
-  starts: number[];
-  ends: number[];
-}
-
-function validateTexts(texts: string[], lineNumbers: ArrayLike<number>, catalog: Catalog, source: TextSource | null): ValidatedLines {
-  /** Per valid event: its canonical text, or null when that is its input's own bytes (`source`). */
+function collector(catalog: Catalog, source: Buffer | null, keepIds: boolean) {
+  /** Per valid event: its canonical text, or null when that is its input's own bytes, `source[from, to)`. */
   const canonical: (string | null)[] = [];
+  const from: number[] = [];
+  const to: number[] = [];
   const ids: string[] = [];
   const keyIndex = new Map<string, number>();
   const keys: string[] = [];
@@ -72,7 +72,8 @@ function validateTexts(texts: string[], lineNumbers: ArrayLike<number>, catalog:
   const indexes: number[] = [];
   const rejected: LineRejection[] = [];
   const fast = fastAcceptor(catalog);
-  const valid = (text: string | null, id: string, org: string, region: string, i: number) => {
+  let index = 0;
+  const valid = (text: string | null, start: number, end: number, id: string, org: string, region: string, i: number) => {
     const key = eventKey({ org, region });
     let k = keyIndex.get(key);
     if (k === undefined) {
@@ -82,58 +83,62 @@ function validateTexts(texts: string[], lineNumbers: ArrayLike<number>, catalog:
       keyOrgs.push(org);
     }
     canonical.push(text);
-    ids.push(id);
-    keyOf.push(k);
-    indexes.push(i);
-  };
-  for (let i = 0; i < texts.length; i++) {
-    const text = texts[i];
-    // A line already in canonical form and valid is stored as it is.
-    const accepted = fast(text);
-    if (accepted !== null) {
-      valid(source !== null && source.starts[i] >= 0 ? null : text, accepted.id, accepted.org, accepted.region, i);
-      continue;
+    from.push(start);
+    to.push(end);
+    if (keepIds) {
+      ids.push(id);
+      indexes.push(i);
     }
-    if (text.trim() === '') continue;
-    const result = parseEventLine(text, catalog);
-    if (result.ok) valid(serializeEvent(result.event), result.event.id, result.event.org, result.event.region, i);
-    else rejected.push({ line: lineNumbers[i], errors: result.errors, raw: text });
-  }
-  const offsets = new Uint32Array(canonical.length + 1);
-  let size = 0;
-  for (let v = 0; v < canonical.length; v++) {
-    offsets[v] = size;
-    const text = canonical[v];
-    size += text === null ? source!.ends[indexes[v]] - source!.starts[indexes[v]] : Buffer.byteLength(text, 'utf8');
-  }
-  offsets[canonical.length] = size;
-  // Memory of its own (never Node's shared pool): a worker transfers it.
-  const bytes = Buffer.allocUnsafeSlow(size);
-  for (let v = 0; v < canonical.length; v++) {
-    const text = canonical[v];
-    if (text === null) source!.bytes.copy(bytes, offsets[v], source!.starts[indexes[v]], source!.ends[indexes[v]]);
-    else bytes.write(text, offsets[v], 'utf8');
-  }
-  return { canonical: bytes, offsets, keys, keyOrgs, keyOf: Uint32Array.from(keyOf), ids, indexes: Uint32Array.from(indexes), rejected };
+    keyOf.push(k);
+  };
+  return {
+    /** The next input line; `start`/`end` where it lies in `source` (-1: it does not). */
+    add(text: string, line: number, start: number, end: number) {
+      const i = index++;
+      // A line already in canonical form and valid is stored as it is.
+      const accepted = fast(text);
+      if (accepted !== null) {
+        if (source !== null && start >= 0) valid(null, start, end, accepted.id, accepted.org, accepted.region, i);
+        else valid(text, -1, -1, accepted.id, accepted.org, accepted.region, i);
+        return;
+      }
+      if (text.trim() === '') return;
+      const result = parseEventLine(text, catalog);
+      if (result.ok) valid(serializeEvent(result.event), -1, -1, result.event.id, result.event.org, result.event.region, i);
+      else rejected.push({ line, errors: result.errors, raw: text });
+    },
+    finish(): ValidatedLines {
+      const offsets = new Uint32Array(canonical.length + 1);
+      let size = 0;
+      for (let v = 0; v < canonical.length; v++) {
+        offsets[v] = size;
+        const text = canonical[v];
+        size += text === null ? to[v] - from[v] : Buffer.byteLength(text, 'utf8');
+      }
+      offsets[canonical.length] = size;
+      // Memory of its own (never Node's shared pool): a worker transfers it.
+      const bytes = Buffer.allocUnsafeSlow(size);
+      for (let v = 0; v < canonical.length; v++) {
+        const text = canonical[v];
+        if (text === null) source!.copy(bytes, offsets[v], from[v], to[v]);
+        else bytes.write(text, offsets[v], 'utf8');
+      }
+      return { canonical: bytes, offsets, keys, keyOrgs, keyOf: Uint32Array.from(keyOf), ids, indexes: Uint32Array.from(indexes), rejected };
+    },
+  };
 }
 
 /** Splits and decodes a block of lines (see `readLineBlocks`) exactly as `readLines` reads them, then validates it. */
 export function validateBlock(bytes: Buffer, firstLine: number, catalog: Catalog): ValidatedBlock {
-  const texts: string[] = [];
-  const numbers: number[] = [];
-  const starts: number[] = [];
-  const ends: number[] = [];
+  const into = collector(catalog, bytes, false);
   const refused: LineRejection[] = [];
+  let lines = 0;
   linesOfBlock(bytes, firstLine, (line, text, invalid, start = -1, end = -1) => {
+    lines++;
     if (invalid) refused.push({ line, errors: [invalid], raw: text });
-    else {
-      texts.push(text);
-      numbers.push(line);
-      starts.push(start);
-      ends.push(end);
-    }
+    else into.add(text, line, start, end);
   });
-  const { ids: _ids, indexes: _indexes, ...validated } = validateTexts(texts, numbers, catalog, { bytes, starts, ends });
+  const { ids: _ids, indexes: _indexes, ...validated } = into.finish();
   if (refused.length > 0) validated.rejected = [...validated.rejected, ...refused].sort((a, b) => a.line - b.line);
-  return { ...validated, lines: texts.length + refused.length };
+  return { ...validated, lines };
 }
