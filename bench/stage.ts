@@ -65,7 +65,10 @@ if (stage === 'ingest') {
   out.totals = await totals(pipeline.warehouse, 'events');
   await pipeline.close();
 } else if (stage === 'limit') {
-  // The engine's own limit: ClickHouse reading the same file into a copy of `events`.
+  // The engine's own limit: ClickHouse reading the same file into a copy of `events`,
+  // in the fastest form known (the loaders' `inputShape`: low-cardinality columns
+  // read as String, `data` as its object's text, converted by the insert; about 7 %
+  // faster than reading `data` as JSON), so no ratio gains from a better statement.
   const warehouse = await getWarehouse({ path: resolve(dataDir, 'warehouse') });
   await migrate(warehouse);
   await warehouse.command('DROP TABLE IF EXISTS events_limit');
@@ -73,11 +76,11 @@ if (stage === 'ingest') {
   const t0 = performance.now();
   await warehouse.command(
     `INSERT INTO events_limit (id, type, schema_version, occurred_at, org, region, quantity, customer_ref, source, data, log_partition, log_offset, ingested_at)
-     SELECT id, type, schema_version, occurred_at, org, region, quantity, customer_ref, source, data,
+     SELECT id, type, schema_version, occurred_at, org, region, quantity, customer_ref, source, ifNull(data, '{}'),
             0, rowNumberInAllBlocks(), now64(3)
      FROM file({file:String}, 'JSONEachRow',
-       'id String, type String, schema_version UInt16, occurred_at DateTime64(3, \\'UTC\\'), org String, region String, quantity UInt64, customer_ref Nullable(String), source String, data JSON')
-     SETTINGS date_time_input_format = 'best_effort'`,
+       'id String, type String, schema_version UInt16, occurred_at DateTime64(3, \\'UTC\\'), org String, region String, quantity UInt64, customer_ref Nullable(String), source String, data Nullable(String)')
+     SETTINGS date_time_input_format = 'best_effort', input_format_json_read_objects_as_strings = 1`,
     { file: resolve(file) },
   );
   out.ms = performance.now() - t0;
