@@ -162,10 +162,13 @@ export class RowPack {
    */
   timeWindows(): TimeWindow[] | null {
     if (this.windowsOf === this.rows) return this.windows;
-    const times = new Float64Array(this.rows);
-    let timed = true;
-    for (let i = 0; i < this.rows && timed; i++) timed = !Number.isNaN((times[i] = this.meta[i * FIELDS + TIME]));
-    this.windows = timed ? timeWindows(times) : null;
+    // The span turns NaN once a row has no instant (`spanTime`).
+    if (Number.isNaN(this.minTime)) this.windows = null;
+    else {
+      const times = new Float64Array(this.rows);
+      for (let i = 0; i < this.rows; i++) times[i] = this.meta[i * FIELDS + TIME];
+      this.windows = timeWindows(times);
+    }
     this.windowsOf = this.rows;
     return this.windows;
   }
@@ -218,9 +221,8 @@ export class RowPack {
   }
 
   /** Records the id of the row about to be added, or returns false when a row of the pack has it already. */
-  private claimId(buf: Uint8Array, start: number, end: number): boolean {
+  private claimId(buf: Uint8Array, start: number, end: number, hash = hashBytes(buf, start, end)): boolean {
     this.reserveSlot();
-    const hash = hashBytes(buf, start, end);
     const at = this.findId(buf, start, end, hash);
     if (at >= 0) return false;
     this.slots![~at] = this.length + 1;
@@ -407,14 +409,13 @@ export class RowPack {
     for (const i of indexes) {
       const row = this.row(i);
       // The ids are this pack's, distinct: with an id table they go into the new pack's, so it can still tell them (`hasId`).
-      if (this.slots) out.claimId(this.idBytes, this.idStart(i), this.idEnd(i));
+      if (this.slots) out.claimId(this.idBytes, this.idStart(i), this.idEnd(i), this.meta[i * FIELDS + HASH]);
       else out.pushId(this.idBytes, this.idStart(i), this.idEnd(i));
       const m = out.rows * FIELDS;
       out.meta[m + START] = out.size;
       out.meta[m + TIME] = this.time(i);
       out.meta[m + INDEX] = this.meta[i * FIELDS + INDEX];
       out.meta[m + OFFSET] = this.offset(i);
-      out.meta[m + HASH] = this.meta[i * FIELDS + HASH];
       out.rows++;
       out.spanTime(this.time(i));
       out.size += row.copy(out.body, out.size);
